@@ -1,0 +1,172 @@
+/**
+ * `rls-guard.config.json`: found by walking up from the analyzed files (or given explicitly),
+ * validated against `schema/rls-guard.config.schema.json`. Errors name the file, the key and
+ * the bad value.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+
+export const CONFIG_FILE_NAME = 'rls-guard.config.json';
+
+export type SeveritySetting = 'off' | 'warn' | 'error' | 0 | 1 | 2;
+
+export interface RlsGuardConfig {
+  migrations: string[];
+  tenantColumns: string[];
+  tenantSettings: string[];
+  tenantFunctions: string[];
+  globalTables: string[];
+  appRoles: string[];
+  allowBypassRoles: string[];
+  scopeFunctions: string[];
+  ownerUrlVars: string[];
+  appUrlVars: string[];
+  appPaths: string[];
+  rules: Record<string, SeveritySetting>;
+}
+
+export interface ResolvedConfig extends RlsGuardConfig {
+  /** Absolute path of the config file, or null when the defaults are in use. */
+  configPath: string | null;
+  /** Directory that relative paths in the config are resolved against. */
+  rootDir: string;
+}
+
+export const DEFAULT_CONFIG: Readonly<RlsGuardConfig> = Object.freeze({
+  migrations: ['migrations'],
+  tenantColumns: ['tenant_id'],
+  tenantSettings: ['app.current_tenant'],
+  tenantFunctions: [],
+  globalTables: [],
+  appRoles: [],
+  allowBypassRoles: [],
+  scopeFunctions: ['withTenant'],
+  ownerUrlVars: ['DATABASE_URL'],
+  appUrlVars: ['DATABASE_APP_URL'],
+  appPaths: ['src/**'],
+  rules: {},
+});
+
+/** A configuration problem: the CLI prints it and exits with code 2. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly file: string | null,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schema', 'rls-guard.config.schema.json');
+let validator: ReturnType<Ajv['compile']> | null = null;
+
+function validate(value: unknown): ErrorObject[] {
+  if (!validator) {
+    const schema = JSON.parse(readFileSync(existsSync(schemaPath) ? schemaPath : join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'rls-guard.config.schema.json'), 'utf8'));
+    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator(value) ? [] : [...(validator.errors ?? [])];
+}
+
+/** Walks up from `startDir` (a file or directory) to the nearest `rls-guard.config.json`. */
+export function findConfigFile(start: string): string | null {
+  let dir = resolve(start);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) dir = dirname(dir);
+  for (;;) {
+    const candidate = join(dir, CONFIG_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+const cache = new Map<string, { mtimeMs: number; config: ResolvedConfig }>();
+
+/** Reads and validates one config file. Throws `ConfigError` with the file, key and value. */
+export function loadConfigFile(file: string): ResolvedConfig {
+  const path = resolve(file);
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(path).mtimeMs;
+  } catch {
+    throw new ConfigError(`${path}: config file not found`, path);
+  }
+  const cached = cache.get(path);
+  if (cached && cached.mtimeMs === mtimeMs) return cached.config;
+
+  const text = readFileSync(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: invalid JSON: ${describeJsonError(text, error as Error)}`, path);
+  }
+  const errors = validate(raw);
+  if (errors.length > 0) {
+    const lines = errors.map((e) => describeSchemaError(e, raw));
+    throw new ConfigError(`${path}: invalid configuration:\n${[...new Set(lines)].map((l) => `  - ${l}`).join('\n')}`, path);
+  }
+  const config: ResolvedConfig = {
+    ...structuredClone(DEFAULT_CONFIG as RlsGuardConfig),
+    ...(raw as Partial<RlsGuardConfig>),
+    configPath: path,
+    rootDir: dirname(path),
+  };
+  cache.set(path, { mtimeMs, config });
+  return config;
+}
+
+/** The config for analyzing `start`: `explicit` if given, else the nearest file, else the defaults. */
+export function resolveConfig(options: { explicit?: string | undefined; start: string }): ResolvedConfig {
+  if (options.explicit) return loadConfigFile(options.explicit);
+  const found = findConfigFile(options.start);
+  if (found) return loadConfigFile(found);
+  let rootDir = resolve(options.start);
+  if (existsSync(rootDir) && !statSync(rootDir).isDirectory()) rootDir = dirname(rootDir);
+  return { ...structuredClone(DEFAULT_CONFIG as RlsGuardConfig), configPath: null, rootDir };
+}
+
+function describeSchemaError(error: ErrorObject, root: unknown): string {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const key = path.length === 0 ? '(top level)' : path.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? `"${p}"` : `."${p}"`)).join('');
+  let value: unknown = root;
+  for (const p of path) value = (value as Record<string, unknown> | undefined)?.[p];
+  const shown = JSON.stringify(value);
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      return path.length === 0 ? `unknown key "${extra}"` : `${key}: unknown key "${extra}"`;
+    }
+    case 'type':
+      return `${key} must be ${article((error.params as { type: string }).type)} (got ${shown})`;
+    case 'enum':
+      return `${key} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')} (got ${shown})`;
+    case 'minItems':
+      return `${key} must not be empty`;
+    case 'minLength':
+      return `${key} must not be an empty string`;
+    default:
+      return `${key} ${error.message ?? 'is invalid'} (got ${shown})`;
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describeJsonError(text: string, error: Error): string {
+  const match = /position (\d+)/.exec(error.message);
+  if (!match) return error.message;
+  const offset = Number(match[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+}

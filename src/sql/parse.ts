@@ -1,0 +1,157 @@
+/**
+ * Parsing SQL scripts with the real PostgreSQL parser (libpg-query, WASM), with exact locations.
+ *
+ * The whole file is parsed at once when it can be (one WASM call per file); only a file that does
+ * not parse is split into statements by the lexer and parsed statement by statement, so one bad
+ * statement becomes one syntax error and the rest of the file is still analyzed.
+ */
+import { loadModule, parseSync, parsePlPgSQLSync } from 'libpg-query';
+import { lexScript, skipTrivia } from './lexer.js';
+import { SourceText } from './source.js';
+
+/** A libpg-query AST node: `{ NodeType: { ...fields } }` or a bare field object. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AstNode = Record<string, any>;
+
+export interface SqlStatement {
+  /** The node's type name, e.g. `CreateStmt`, `CreatePolicyStmt`. */
+  kind: string;
+  /** The node's fields (`{ relation, tableElts, ... }` for a `CreateStmt`). */
+  node: AstNode;
+  /** Character offsets of the statement in the file (start at its first token, end before `;`). */
+  start: number;
+  end: number;
+  /** The byte offset that `location` fields inside `node` are relative to. */
+  byteBase: number;
+}
+
+export interface SqlSyntaxError {
+  message: string;
+  /** Character offset in the file. */
+  offset: number;
+}
+
+export interface ParsedScript {
+  source: SourceText;
+  statements: SqlStatement[];
+  errors: SqlSyntaxError[];
+}
+
+let loading: Promise<void> | null = null;
+let loaded = false;
+
+/** Loads the WASM parser once per process (or worker). */
+export function loadSqlParser(): Promise<void> {
+  loading ??= loadModule().then(() => {
+    loaded = true;
+  });
+  return loading;
+}
+
+export function isSqlParserLoaded(): boolean {
+  return loaded;
+}
+
+interface RawParse {
+  stmts?: { stmt: AstNode; stmt_location?: number; stmt_len?: number }[];
+}
+
+interface SqlErrorLike {
+  message: string;
+  sqlDetails?: { cursorPosition?: number };
+}
+
+/** Parses one SQL script. `loadSqlParser()` must have resolved. */
+export function parseScript(text: string): ParsedScript {
+  const source = new SourceText(text);
+  const statements: SqlStatement[] = [];
+  const errors: SqlSyntaxError[] = [];
+
+  const whole = tryParse(text);
+  if (whole.ok) {
+    collect(source, text, whole.result, 0, 0, text.length, statements);
+    return { source, statements, errors };
+  }
+
+  const lexed = lexScript(text);
+  if (lexed.changed) {
+    const cleaned = tryParse(lexed.sanitized);
+    if (cleaned.ok) {
+      collect(source, lexed.sanitized, cleaned.result, 0, 0, text.length, statements);
+      return { source, statements, errors };
+    }
+  }
+
+  for (const range of lexed.statements) {
+    const chunk = lexed.sanitized.slice(range.start, range.end);
+    const byteBase = source.byteOffset(range.start);
+    const parsed = tryParse(chunk);
+    if (parsed.ok) {
+      collect(source, lexed.sanitized, parsed.result, byteBase, range.start, range.end, statements);
+    } else {
+      const cursor = parsed.error.sqlDetails?.cursorPosition ?? 0;
+      errors.push({ message: parsed.error.message, offset: source.charOffset(byteBase + cursor) });
+    }
+  }
+  if (lexed.unterminatedAt !== null && !errors.some((e) => e.offset >= lexed.unterminatedAt!)) {
+    errors.push({ message: 'unterminated quoted string, identifier, comment or dollar quote', offset: lexed.unterminatedAt });
+  }
+  errors.sort((a, b) => a.offset - b.offset);
+  return { source, statements, errors };
+}
+
+function tryParse(text: string): { ok: true; result: RawParse } | { ok: false; error: SqlErrorLike } {
+  if (skipTrivia(text, 0) >= text.length) return { ok: true, result: {} };
+  try {
+    return { ok: true, result: parseSync(text) as RawParse };
+  } catch (error) {
+    return { ok: false, error: error as SqlErrorLike };
+  }
+}
+
+function collect(
+  source: SourceText,
+  parsedText: string,
+  result: RawParse,
+  byteBase: number,
+  rangeStart: number,
+  rangeEnd: number,
+  into: SqlStatement[],
+): void {
+  for (const raw of result.stmts ?? []) {
+    const kind = Object.keys(raw.stmt)[0]!;
+    const startByte = byteBase + (raw.stmt_location ?? 0);
+    let start = Math.max(rangeStart, source.charOffset(startByte));
+    start = skipTrivia(parsedText, start, rangeEnd);
+    const end = raw.stmt_len ? source.charOffset(startByte + raw.stmt_len) : trimEnd(parsedText, rangeEnd);
+    into.push({ kind, node: raw.stmt[kind] as AstNode, start, end: Math.max(start, end), byteBase });
+  }
+}
+
+function trimEnd(text: string, end: number): number {
+  let e = end;
+  while (e > 0 && /\s|;/.test(text[e - 1]!)) e--;
+  return e;
+}
+
+/** Character offset in the file of a `location` field inside a statement's AST. */
+export function locationOffset(script: ParsedScript, stmt: SqlStatement, location: number | undefined): number {
+  if (location === undefined || location < 0) return stmt.start;
+  return script.source.charOffset(stmt.byteBase + location);
+}
+
+/** Parses a SQL fragment (a function body, an EXECUTE string); returns null when it does not parse. */
+export function parseFragment(sql: string): AstNode[] | null {
+  const parsed = tryParse(sql);
+  if (!parsed.ok) return null;
+  return (parsed.result.stmts ?? []).map((s) => s.stmt);
+}
+
+/** Parses a PL/pgSQL function (the whole CREATE FUNCTION or DO statement text); null on failure. */
+export function parsePlpgsql(createStatementSql: string): AstNode | null {
+  try {
+    return parsePlPgSQLSync(createStatementSql) as AstNode;
+  } catch {
+    return null;
+  }
+}
