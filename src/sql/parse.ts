@@ -155,3 +155,14 @@ export function parsePlpgsql(createStatementSql: string): AstNode | null {
     return null;
   }
 }
+
+/**
+ * Parses a standalone SQL expression (a policy's `pg_policies.qual`, say) into its AST;
+ * null when it does not parse. Locations inside are offsets into `SELECT <expr>`.
+ */
+export function parseExpression(expr: string): AstNode | null {
+  const stmts = parseFragment(`SELECT ${expr}`);
+  const target = stmts?.[0]?.SelectStmt?.targetList;
+  if (!stmts || stmts.length !== 1 || target?.length !== 1) return null;
+  return (target[0].ResTarget?.val as AstNode) ?? null;
+}

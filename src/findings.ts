@@ -1,0 +1,14 @@
+import type { SourceLocation } from './model/catalog.js';
+
+export type Severity = 1 | 2;
+
+/** One defect, located at the statement (or expression) that caused it. */
+export interface Finding {
+  /** Rule id without the `rls-guard/` prefix. */
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  location: SourceLocation;
+}
+
+export const RULE_PREFIX = 'rls-guard/';

@@ -1,0 +1,176 @@
+/**
+ * The schema model: what the database looks like after the migrations replayed so far.
+ * Every object remembers the statement that created it and the statements that last changed
+ * the facts rules report on, so a finding lands where the defect was introduced.
+ */
+import type { PolicyCommand } from '../analysis/policies.js';
+import type { AstNode } from '../sql/parse.js';
+
+/** Where a statement (or an expression in it) is: file and 1-based line/column range. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface ColumnState {
+  name: string;
+  notNull: boolean;
+  location: SourceLocation;
+}
+
+export interface TableState {
+  kind: 'table';
+  schema: string;
+  name: string;
+  columns: Map<string, ColumnState>;
+  primaryKey: string[];
+  /** `schema.name` of the partitioned parent, for partitions. */
+  partitionOf: string | null;
+  partitioned: boolean;
+  rlsEnabled: boolean;
+  rlsForced: boolean;
+  /** Lower-case owner role; null means the role that ran the migrations. */
+  owner: string | null;
+  temporary: boolean;
+  createdAt: SourceLocation;
+  rlsEnabledAt: SourceLocation | null;
+  rlsForcedAt: SourceLocation | null;
+  /** The statement that turned RLS off after it had been on (DISABLE ROW LEVEL SECURITY). */
+  rlsDisabledAt: SourceLocation | null;
+  /** The statement that turned FORCE off after it had been on (NO FORCE ROW LEVEL SECURITY). */
+  forceDisabledAt: SourceLocation | null;
+  ownerSetAt: SourceLocation | null;
+}
+
+export interface PolicyState {
+  name: string;
+  /** `schema.name` of the table. */
+  table: string;
+  command: PolicyCommand;
+  permissive: boolean;
+  roles: string[];
+  using: AstNode | null;
+  withCheck: AstNode | null;
+  createdAt: SourceLocation;
+  /** The last CREATE or ALTER POLICY statement. */
+  changedAt: SourceLocation;
+}
+
+export interface FunctionState {
+  kind: 'function' | 'procedure';
+  schema: string;
+  name: string;
+  /** Normalized argument type names (input arguments only), as PostgreSQL identifies the function. */
+  argTypes: string[];
+  argNames: string[];
+  language: string;
+  securityDefiner: boolean;
+  /** The `search_path` the function pins (`SET search_path = ...`), or null when it pins none. */
+  searchPath: string[] | null;
+  body: string | null;
+  returnsSet: boolean;
+  /** Lower-case return type name (`uuid`, `invoices`, `record`...). */
+  returnType: string | null;
+  /** Roles holding EXECUTE explicitly; `public` means everyone (PostgreSQL's default for functions). */
+  executeGrantees: Set<string>;
+  createdAt: SourceLocation;
+  searchPathSetAt: SourceLocation | null;
+  /** Offset of the statement text in its file and the full statement text (for PL/pgSQL parsing). */
+  statementText: string;
+}
+
+export interface RoleState {
+  name: string;
+  superuser: boolean;
+  bypassRls: boolean;
+  login: boolean;
+  inherit: boolean;
+  memberOf: Set<string>;
+  createdAt: SourceLocation;
+  /** The statement that last granted SUPERUSER or BYPASSRLS. */
+  privilegedAt: SourceLocation | null;
+}
+
+export interface ViewState {
+  kind: 'view' | 'materialized view';
+  schema: string;
+  name: string;
+  securityInvoker: boolean;
+  /** `schema.name` of every relation the view reads (resolved at creation). */
+  reads: string[];
+  createdAt: SourceLocation;
+  changedAt: SourceLocation;
+}
+
+export type TablePrivilege = 'select' | 'insert' | 'update' | 'delete' | 'truncate' | 'references' | 'trigger' | 'maintain';
+
+export interface TableGrant {
+  privileges: Set<TablePrivilege>;
+  /** The statement that last granted each privilege. */
+  grantedAt: Map<TablePrivilege, SourceLocation>;
+}
+
+/** Something the analyzer could not see (dynamic SQL run by a migration). */
+export interface UnverifiableStatement {
+  location: SourceLocation;
+  what: string;
+}
+
+/** A statement PostgreSQL rejects for a reason rls-guard knows (reported by the rule named). */
+export interface RejectedStatement {
+  ruleId: string;
+  location: SourceLocation;
+  message: string;
+}
+
+/** A forward migration that removed a protection (reported by no-rls-disable). */
+export interface DroppedPolicy {
+  table: string;
+  policy: PolicyState;
+  droppedAt: SourceLocation;
+}
+
+export function qualifiedKey(schema: string, name: string): string {
+  return `${schema}.${name}`;
+}
+
+export class Catalog {
+  readonly schemas = new Set<string>(['public']);
+  readonly tables = new Map<string, TableState>();
+  readonly views = new Map<string, ViewState>();
+  /** table key -> policy name -> policy */
+  readonly policies = new Map<string, Map<string, PolicyState>>();
+  /** `schema.name(argtypes)` -> function */
+  readonly functions = new Map<string, FunctionState>();
+  readonly roles = new Map<string, RoleState>();
+  /** table key -> grantee (lower-case, `public`) -> grant */
+  readonly tableGrants = new Map<string, Map<string, TableGrant>>();
+  /** Privileges future tables in a schema get (ALTER DEFAULT PRIVILEGES): schema -> grantee -> privileges. */
+  readonly defaultTableGrants = new Map<string, Map<string, { privileges: Set<TablePrivilege>; at: SourceLocation }>>();
+  readonly unverifiable: UnverifiableStatement[] = [];
+  readonly rejected: RejectedStatement[] = [];
+  readonly droppedPolicies: DroppedPolicy[] = [];
+
+  policiesOf(tableKey: string): PolicyState[] {
+    return [...(this.policies.get(tableKey)?.values() ?? [])];
+  }
+
+  /** Every role `role` is a member of, directly or through other roles (itself included). */
+  memberships(role: string): Set<string> {
+    const seen = new Set<string>([role]);
+    const queue = [role];
+    while (queue.length > 0) {
+      const current = queue.pop()!;
+      for (const parent of this.roles.get(current)?.memberOf ?? []) {
+        if (!seen.has(parent)) {
+          seen.add(parent);
+          queue.push(parent);
+        }
+      }
+    }
+    return seen;
+  }
+}
