@@ -35,6 +35,8 @@ export interface TableState {
   /** Lower-case owner role; null means the role that ran the migrations. */
   owner: string | null;
   temporary: boolean;
+  /** Known only from ALTER/policy statements (created outside the analyzed files): columns unknown. */
+  external: boolean;
   createdAt: SourceLocation;
   rlsEnabledAt: SourceLocation | null;
   rlsForcedAt: SourceLocation | null;
@@ -70,7 +72,10 @@ export interface FunctionState {
   securityDefiner: boolean;
   /** The `search_path` the function pins (`SET search_path = ...`), or null when it pins none. */
   searchPath: string[] | null;
+  /** The body as written (`AS $$ ... $$`), or null for SQL-standard bodies. */
   body: string | null;
+  /** A SQL-standard body (`BEGIN ATOMIC ... END` / `RETURN ...`), parsed at creation time. */
+  sqlBody: AstNode | null;
   returnsSet: boolean;
   /** Lower-case return type name (`uuid`, `invoices`, `record`...). */
   returnType: string | null;
@@ -88,7 +93,8 @@ export interface RoleState {
   bypassRls: boolean;
   login: boolean;
   inherit: boolean;
-  memberOf: Set<string>;
+  /** Roles this role is a member of, with the statement that granted the membership. */
+  memberOf: Map<string, SourceLocation>;
   createdAt: SourceLocation;
   /** The statement that last granted SUPERUSER or BYPASSRLS. */
   privilegedAt: SourceLocation | null;
@@ -164,7 +170,7 @@ export class Catalog {
     const queue = [role];
     while (queue.length > 0) {
       const current = queue.pop()!;
-      for (const parent of this.roles.get(current)?.memberOf ?? []) {
+      for (const parent of this.roles.get(current)?.memberOf.keys() ?? []) {
         if (!seen.has(parent)) {
           seen.add(parent);
           queue.push(parent);

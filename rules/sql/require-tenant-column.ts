@@ -1,0 +1,29 @@
+import type { SqlRule } from '../../src/rule.js';
+
+/** Every table that is not global carries the tenant column, NOT NULL (a NULL tenant matches no tenant and every filter written as `IS NULL`). */
+const rule: SqlRule = {
+  id: 'require-tenant-column',
+  severity: 2,
+  description: 'Every non-global table has a NOT NULL tenant column.',
+  check({ catalog, config, tenancy }) {
+    const columns = config.tenantColumns.map((c) => `\`${c}\``).join(' or ');
+    return [...catalog.tables.values()].flatMap((table) => {
+      if (table.temporary || table.external || tenancy.isGlobal(table)) return [];
+      const name = `${table.schema}.${table.name}`;
+      const column = tenancy.tenantColumn(table);
+      if (!column) {
+        return [
+          {
+            message: `Table ${name} has no tenant column (${columns}) and is not listed in globalTables: its rows belong to no tenant, so no policy can isolate them. Add the column, or list the table in globalTables if every tenant may share it.`,
+            location: table.createdAt,
+          },
+        ];
+      }
+      if (!column.notNull) {
+        return [{ message: `Tenant column ${name}.${column.name} is nullable: rows with a NULL tenant belong to no tenant. Declare it NOT NULL.`, location: column.location }];
+      }
+      return [];
+    });
+  },
+};
+export default rule;

@@ -1,0 +1,27 @@
+import { bodyOf, tenantTablesAtLarge } from '../../src/analysis/definer.js';
+import type { SqlRule } from '../../src/rule.js';
+
+/**
+ * A SECURITY DEFINER function is the intentional cross-tenant hole: it runs as its owner, past
+ * RLS. It must stay narrow: callable only by named roles (functions are executable by PUBLIC by
+ * default), no SQL built from its input, and reads keyed by an argument instead of whole tables.
+ */
+const rule: SqlRule = {
+  id: 'security-definer-narrow',
+  severity: 1,
+  description: 'SECURITY DEFINER functions are narrow: EXECUTE revoked from PUBLIC, no dynamic SQL from input, keyed reads only.',
+  check({ catalog, tenancy }) {
+    return [...catalog.functions.values()].flatMap((fn) => {
+      if (!fn.securityDefiner) return [];
+      const problems: string[] = [];
+      if (fn.executeGrantees.has('public')) problems.push('EXECUTE is not revoked from PUBLIC, so every role can call it (REVOKE EXECUTE ... FROM PUBLIC, then GRANT it to the app role)');
+      const dynamic = bodyOf(fn).dynamic.filter((d) => d.builtFromInput);
+      if (dynamic.length > 0) problems.push(`it builds dynamic SQL from input (EXECUTE ${dynamic[0]!.query.trim()}); use EXECUTE ... USING or format('%I', '%L')`);
+      const atLarge = tenantTablesAtLarge(fn, tenancy);
+      if (atLarge.length > 0) problems.push(`it returns or changes rows of tenant table ${atLarge.join(', ')} at large instead of one row keyed by an argument`);
+      if (problems.length === 0) return [];
+      return [{ message: `SECURITY DEFINER ${fn.kind} ${fn.schema}.${fn.name}(${fn.argTypes.join(', ')}) bypasses RLS and is not narrow: ${problems.join('; ')}.`, location: fn.createdAt }];
+    });
+  },
+};
+export default rule;

@@ -1,0 +1,36 @@
+import { pinsTempLast, unqualifiedRelations } from '../../src/analysis/definer.js';
+import { bodyOf } from '../../src/analysis/definer.js';
+import type { SqlRule } from '../../src/rule.js';
+
+/**
+ * A SECURITY DEFINER function resolves unqualified names through search_path, and pg_temp is
+ * searched first unless listed explicitly (SPEC behaviour 8; "Writing SECURITY DEFINER Functions
+ * Safely" in https://www.postgresql.org/docs/current/sql-createfunction.html). With no SET, with
+ * SET search_path = '' or = public, a caller's temporary table shadows the real one and feeds
+ * the function forged rows. Pin the path with pg_temp last; fully qualified bodies are safe.
+ */
+const rule: SqlRule = {
+  id: 'security-definer-search-path',
+  severity: 2,
+  description: 'SECURITY DEFINER functions pin search_path with pg_temp last.',
+  check({ catalog }) {
+    return [...catalog.functions.values()].flatMap((fn) => {
+      if (!fn.securityDefiner || pinsTempLast(fn.searchPath)) return [];
+      const name = `${fn.schema}.${fn.name}(${fn.argTypes.join(', ')})`;
+      const unqualified = unqualifiedRelations(fn);
+      const location = fn.searchPathSetAt ?? fn.createdAt;
+      const names = unqualified.map((n) => `\`${n}\``).join(', ');
+      const fix = `Add SET search_path = pg_catalog, pg_temp (pg_temp explicitly last) and schema-qualify every name.`;
+      if (fn.searchPath === null) {
+        const shadow = unqualified.length > 0 ? ` a caller's temporary table named ${names} is read instead of the real one,` : '';
+        return [{ message: `SECURITY DEFINER ${fn.kind} ${name} does not pin search_path: it runs with the caller's search_path, so${shadow} and a caller can shadow any name it uses. ${fix}`, location }];
+      }
+      const analyzable = fn.sqlBody !== null || bodyOf(fn).analyzable;
+      if (analyzable && unqualified.length === 0) return [];
+      const path = fn.searchPath.length === 0 || (fn.searchPath.length === 1 && fn.searchPath[0] === '') ? "''" : fn.searchPath.join(', ');
+      const what = unqualified.length > 0 ? `the unqualified ${names} resolves to a caller's temporary table first` : 'its body could not be analyzed for unqualified names';
+      return [{ message: `SECURITY DEFINER ${fn.kind} ${name} sets search_path = ${path} without pg_temp last: ${what}, so a caller can feed it forged rows. ${fix}`, location }];
+    });
+  },
+};
+export default rule;

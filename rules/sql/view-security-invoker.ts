@@ -1,0 +1,28 @@
+import type { SqlRule } from '../../src/rule.js';
+
+/**
+ * A view runs with its owner's rights unless security_invoker = true (PostgreSQL 15+): over a
+ * table its owner may read unfiltered, it shows the app every tenant's rows (SPEC behaviour 2).
+ * A materialized view stores the rows its creator could see and has no RLS at all (behaviour 10).
+ */
+const rule: SqlRule = {
+  id: 'view-security-invoker',
+  severity: 2,
+  description: 'Views over tenant tables set security_invoker = true; no materialized views over tenant tables.',
+  check({ catalog, tenancy }) {
+    return [...catalog.views.values()].flatMap((view) => {
+      const tenantReads = view.reads.filter((key) => {
+        const table = catalog.tables.get(key);
+        return table !== undefined && tenancy.isTenantTable(table);
+      });
+      if (tenantReads.length === 0) return [];
+      const name = `${view.schema}.${view.name}`;
+      if (view.kind === 'materialized view') {
+        return [{ message: `Materialized view ${name} copies tenant table ${tenantReads.join(', ')}: it stores the rows its creator could see, and RLS never filters a materialized view. Use a view WITH (security_invoker = true), or a per-tenant table with its own policy.`, location: view.createdAt }];
+      }
+      if (view.securityInvoker) return [];
+      return [{ message: `View ${name} reads tenant table ${tenantReads.join(', ')} with its owner's rights: unless the owner is subject to RLS, the app sees every tenant's rows through it. Create it WITH (security_invoker = true).`, location: view.changedAt }];
+    });
+  },
+};
+export default rule;

@@ -1,0 +1,149 @@
+/**
+ * What a function body (SQL or PL/pgSQL) or a DO block runs: its SQL statements as ASTs and its
+ * dynamic EXECUTEs. PL/pgSQL is parsed with libpg-query's PL/pgSQL parser; the SQL inside it
+ * with the SQL parser.
+ */
+import { parseFragment, parsePlpgsql, type AstNode } from '../sql/parse.js';
+
+export interface DynamicExecute {
+  /** The EXECUTE expression's text. */
+  query: string;
+  /** A constant string: its statements are known. */
+  constantSql: string | null;
+  /** Built from input by concatenation or `format('%s', ...)`: injectable. */
+  builtFromInput: boolean;
+}
+
+export interface BodyAnalysis {
+  /** False when the body could not be parsed (or is in a language rls-guard does not read). */
+  analyzable: boolean;
+  statements: AstNode[];
+  dynamic: DynamicExecute[];
+  /** Static statements that are SQL commands run by the body (for DO blocks: replayed). */
+  commands: AstNode[];
+}
+
+const EMPTY: BodyAnalysis = { analyzable: false, statements: [], dynamic: [], commands: [] };
+
+function visit(node: unknown, fn: (key: string, value: AstNode) => void): void {
+  if (Array.isArray(node)) {
+    for (const item of node) visit(item, fn);
+  } else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node as AstNode)) {
+      if (value && typeof value === 'object') {
+        fn(key, value as AstNode);
+        visit(value, fn);
+      }
+    }
+  }
+}
+
+function dollarQuote(body: string): string {
+  let tag = '$rlsg$';
+  for (let i = 0; body.includes(tag); i++) tag = `$rlsg${i}$`;
+  return tag;
+}
+
+/** Parses a PL/pgSQL expression or statement text the way PL/pgSQL hands it to the SQL parser. */
+function parseEmbedded(query: string): AstNode[] | null {
+  const direct = parseFragment(query);
+  if (direct) return direct;
+  const asExpression = parseFragment(`SELECT ${query}`);
+  if (asExpression) return asExpression;
+  // Assignments (`x := expr`) reach the SQL parser without their target.
+  const assign = query.indexOf(':=');
+  if (assign > 0) return parseFragment(`SELECT ${query.slice(assign + 2)}`);
+  return null;
+}
+
+function classifyDynamic(query: string): DynamicExecute {
+  const parsed = parseFragment(`SELECT ${query}`);
+  const value = parsed?.[0]?.SelectStmt?.targetList?.[0]?.ResTarget?.val as AstNode | undefined;
+  if (value?.A_Const?.sval) return { query, constantSql: String(value.A_Const.sval.sval ?? ''), builtFromInput: false };
+  let builtFromInput = false;
+  visit(value ?? {}, (key, node) => {
+    if (key === 'A_Expr' && node.name?.[0]?.String?.sval === '||') builtFromInput = true;
+    if (key === 'FuncCall') {
+      const name = (node.funcname as AstNode[]).map((n) => n.String?.sval).join('.');
+      const fmt = node.args?.[0]?.A_Const?.sval?.sval as string | undefined;
+      if ((name === 'format' || name === 'pg_catalog.format') && (fmt === undefined || fmt.includes('%s'))) builtFromInput = true;
+    }
+  });
+  if (!value) builtFromInput = true;
+  return { query, constantSql: null, builtFromInput };
+}
+
+/** Analyzes a PL/pgSQL function (its full CREATE FUNCTION text) or DO block body. */
+export function analyzePlpgsql(source: { createStatement?: string; doBody?: string }): BodyAnalysis {
+  const text =
+    source.createStatement ??
+    (() => {
+      const tag = dollarQuote(source.doBody ?? '');
+      return `CREATE FUNCTION rls_guard_do_block() RETURNS void LANGUAGE plpgsql AS ${tag}${source.doBody ?? ''}${tag}`;
+    })();
+  const tree = parsePlpgsql(text);
+  if (!tree) return EMPTY;
+  const result: BodyAnalysis = { analyzable: true, statements: [], dynamic: [], commands: [] };
+  visit(tree, (key, node) => {
+    if (key === 'PLpgSQL_stmt_dynexecute') {
+      const query = node.query?.PLpgSQL_expr?.query as string | undefined;
+      if (query !== undefined) result.dynamic.push(classifyDynamic(query));
+    } else if (key === 'PLpgSQL_stmt_execsql') {
+      const query = node.sqlstmt?.PLpgSQL_expr?.query as string | undefined;
+      const parsed = query === undefined ? null : parseFragment(query);
+      if (parsed) {
+        result.statements.push(...parsed);
+        result.commands.push(...parsed);
+      } else if (query !== undefined) {
+        result.analyzable = false;
+      }
+    } else if (key === 'PLpgSQL_expr' && node.parseMode !== undefined) {
+      // Expressions in RETURN, IF, assignments, loops (execsql handled above).
+      const query = node.query as string;
+      const parsed = parseEmbedded(query);
+      if (parsed) result.statements.push(...parsed);
+    }
+  });
+  // Statements reached both as execsql and as their PLpgSQL_expr are harmless duplicates for readers.
+  for (const d of result.dynamic) {
+    if (d.constantSql) {
+      const parsed = parseFragment(d.constantSql);
+      if (parsed) {
+        result.statements.push(...parsed);
+        result.commands.push(...parsed);
+      }
+    }
+  }
+  return result;
+}
+
+/** Analyzes a function's body by language. */
+export function analyzeFunctionBody(fn: { language: string; body: string | null; sqlBody: AstNode | null; statementText: string }): BodyAnalysis {
+  if (fn.sqlBody) return { analyzable: true, statements: [fn.sqlBody], dynamic: [], commands: [] };
+  if (fn.body === null) return EMPTY;
+  if (fn.language === 'sql') {
+    const parsed = parseFragment(fn.body);
+    return parsed ? { analyzable: true, statements: parsed, dynamic: [], commands: parsed } : EMPTY;
+  }
+  if (fn.language === 'plpgsql') return analyzePlpgsql({ createStatement: fn.statementText });
+  return EMPTY;
+}
+
+/** Every relation a set of statements reads or writes: RangeVars that are not CTE names. */
+export function relationsIn(statements: AstNode[]): { schema: string | null; name: string; location: number }[] {
+  const ctes = new Set<string>();
+  const found: { schema: string | null; name: string; location: number }[] = [];
+  visit(statements, (key, node) => {
+    if (key === 'CommonTableExpr' && node.ctename) ctes.add(node.ctename as string);
+  });
+  visit(statements, (key, node) => {
+    if (key === 'RangeVar' || (key === 'relation' && node.relname !== undefined)) {
+      if (!node.relname) return;
+      if (!node.schemaname && ctes.has(node.relname as string)) return;
+      found.push({ schema: (node.schemaname as string | undefined) ?? null, name: node.relname as string, location: (node.location as number) ?? -1 });
+    }
+  });
+  return found;
+}
+
+export { visit as visitAst };

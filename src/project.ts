@@ -1,0 +1,63 @@
+/**
+ * The project's migrations as the app-code rules see them: which tables are tenant tables.
+ * Replayed once per process and config, and again only when a migration file changes.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { ResolvedConfig } from './config.js';
+import { analyzeMigrations, type MigrationAnalysis } from './check.js';
+import { discoverMigrations } from './migrations/discover.js';
+import { qualifiedKey } from './model/catalog.js';
+import { isSqlParserLoaded } from './sql/parse.js';
+
+export interface TenantModel {
+  /** `name` is `schema.table` or unqualified (resolved through `public`), as PostgreSQL folds it. */
+  isTenantTable(name: string): boolean;
+  isKnownTable(name: string): boolean;
+  analysis: MigrationAnalysis;
+}
+
+const cache = new Map<string, { stamp: string; model: TenantModel | null }>();
+
+function lookupKeys(name: string): string[] {
+  const parts = name.split('.');
+  if (parts.length >= 2) return [qualifiedKey(parts[parts.length - 2]!, parts[parts.length - 1]!)];
+  return [qualifiedKey('public', name)];
+}
+
+/**
+ * The tenant model of the config's migrations, or null when none exist. The SQL parser must be
+ * loaded (`await loadSqlParser()`; the plugin's entry module does it at import).
+ */
+export function loadTenantModel(config: ResolvedConfig): TenantModel | null {
+  if (!isSqlParserLoaded()) throw new Error('rls-guard: the SQL parser is not loaded (await loadSqlParser() first)');
+  let files: string[];
+  try {
+    files = discoverMigrations([], config).map((f) => f.path);
+  } catch {
+    return null;
+  }
+  if (files.length === 0) return null;
+  const stamp = files.map((f) => `${f}:${statSync(f).mtimeMs}`).join('|');
+  const key = `${config.configPath ?? config.rootDir}|${JSON.stringify(config)}`;
+  const cached = cache.get(key);
+  if (cached && cached.stamp === stamp) return cached.model;
+  const analysis = analyzeMigrations(
+    files.map((file) => ({ file, text: readFileSync(file, 'utf8') })),
+    config,
+  );
+  const { catalog, tenancy } = analysis;
+  const model: TenantModel = {
+    analysis,
+    isTenantTable(name) {
+      return lookupKeys(name).some((k) => {
+        const table = catalog.tables.get(k);
+        return table !== undefined && tenancy.isTenantTable(table);
+      });
+    },
+    isKnownTable(name) {
+      return lookupKeys(name).some((k) => catalog.tables.has(k) || catalog.views.has(k));
+    },
+  };
+  cache.set(key, { stamp, model });
+  return model;
+}
