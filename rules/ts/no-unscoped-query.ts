@@ -1,0 +1,110 @@
+/**
+ * no-unscoped-query: every database call that touches tenant data runs on the client a scope
+ * function (`withTenant(tenantId, (db) => ...)`) hands its callback, so it runs inside the
+ * transaction that set the tenant context. A query on the global pool runs without it, and Row-
+ * Level Security is then the only thing between it and every tenant's rows — or, when the app
+ * connects as the table owner or with `missing_ok`, nothing is.
+ */
+import { AST_NODE_TYPES, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
+import { ruleDocsUrl } from '../../src/docs-url.js';
+import { DatabaseCalls, DEFAULT_QUERY_SHAPES, rootOf, type QueryShapes } from '../../src/app/database-calls.js';
+import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
+import { tenantTablesFor, type TenantTables } from '../../src/app/tenant-tables.js';
+import { clientTypeMatcher, typeSpecifierListSchema, type TypeSpecifier } from '../../src/app/client-types.js';
+
+const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+
+export type Options = [
+  {
+    scopeFunctions?: string[];
+    globalTables?: string[];
+    clientTypes?: TypeSpecifier[];
+  } & Partial<Record<keyof QueryShapes, string[]>>,
+];
+export type MessageIds = 'unscoped' | 'globalClientInScope' | 'useScopedClient';
+
+export const noUnscopedQuery = createRule<Options, MessageIds>({
+  name: 'no-unscoped-query',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Require database calls that touch tenant data to run on the client handed to a scope function callback',
+    },
+    hasSuggestions: true,
+    messages: {
+      unscoped:
+        "This query runs on `{{client}}`, outside {{scopes}}: no tenant context is set, so Row-Level Security is all that stands between it and every tenant's rows. Run it inside {{scopes}} on the client the callback receives.",
+      globalClientInScope:
+        'This query runs on `{{client}}`, not on `{{scoped}}`, the client `{{scope}}` handed this callback: it runs outside the tenant transaction and its tenant context.',
+      useScopedClient: 'Run it on the scoped client `{{scoped}}`.',
+    },
+    schema: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          scopeFunctions: stringListOption('Functions that run a callback with a tenant-scoped client (default: `scopeFunctions` from rls-guard.config.json).'),
+          globalTables: stringListOption('Tables shared by all tenants; a query touching only these is not flagged (default: `globalTables` from rls-guard.config.json).'),
+          clientNames: stringListOption('Variable names (or their last camelCase word) taken for database clients when no type information is available.'),
+          sqlTags: stringListOption('Template tags that run SQL, as postgres.js `sql`...``.'),
+          queryMethods: stringListOption('Methods whose first argument is SQL text, as `query`, `unsafe`, `$queryRawUnsafe`.'),
+          builderMethods: stringListOption('Methods that start a query on a client: Drizzle `select`, Kysely `selectFrom`, Knex `from`, TypeORM `find`.'),
+          modelMethods: stringListOption('Prisma model operations, as `findMany` in `prisma.order.findMany()`.'),
+          transactionMethods: stringListOption('Methods that open a transaction and hand its client to a callback, as `begin` and `$transaction`.'),
+          connectionMethods: stringListOption('Methods that hand a connection to a callback without a transaction, as `connect`.'),
+          sqlBuilderModules: stringListOption('Modules whose `sql` tag only builds SQL that runs when passed to a client (Drizzle, Slonik, Kysely).'),
+          clientTypes: typeSpecifierListSchema('With type information: the types of database clients. A call on a value of another type is never taken for a query.'),
+        },
+      },
+    ],
+    defaultOptions: [{}],
+  },
+  create(context, [options]) {
+    const config = projectConfigFor(context);
+    const scopeFunctions = options.scopeFunctions ?? config.scopeFunctions;
+    const shapes: QueryShapes = { ...DEFAULT_QUERY_SHAPES };
+    for (const key of Object.keys(DEFAULT_QUERY_SHAPES) as (keyof QueryShapes)[]) if (options[key]) shapes[key] = options[key]!;
+    const calls = new DatabaseCalls(context, shapes, scopeFunctions, clientTypeMatcher(context, options.clientTypes));
+    let tenantTables: TenantTables | null = null;
+    const touchesTenantData = (tables: string[]): boolean => {
+      tenantTables ??= tenantTablesFor(config, options.globalTables ?? config.globalTables);
+      return tenantTables.touchTenantData(tables);
+    };
+    const scopes = scopeFunctions.length === 0 ? 'a scope function' : scopeFunctions.map((f) => `\`${f}\``).join(' or ');
+    const reported = new Set<TSESTree.Node>();
+
+    function check(node: TSESTree.CallExpression | TSESTree.TaggedTemplateExpression): void {
+      const call = calls.databaseCall(node);
+      if (!call || reported.has(call.call)) return;
+      // The scope function's own body opens the transaction and sets the context: it is the scope.
+      if (calls.insideScopeImplementation(call.call)) return;
+      if (call.tables && !touchesTenantData(call.tables)) return;
+      if (call.modelTables && call.modelTables.some((t) => !touchesTenantData([t]))) return;
+      const origin = calls.clientOrigin(call.client);
+      // A parameter of an ordinary function: whoever calls it chooses the client.
+      if (origin.kind !== 'global') return;
+      reported.add(call.call);
+
+      const scope = calls.enclosingScopeCallback(call.call);
+      const scopedParam = scope?.fn.params.find((p): p is TSESTree.Identifier => p.type === AST_NODE_TYPES.Identifier && calls.clientOrigin(p).kind === 'scoped');
+      if (scope && scopedParam) {
+        const root = rootOf(call.client);
+        context.report({
+          node: call.call,
+          messageId: 'globalClientInScope',
+          data: { client: origin.name, scoped: scopedParam.name, scope: context.sourceCode.getText(scope.call.callee) },
+          suggest:
+            root.type === AST_NODE_TYPES.Identifier
+              ? [{ messageId: 'useScopedClient', data: { scoped: scopedParam.name }, fix: (fixer) => fixer.replaceText(root, scopedParam.name) }]
+              : [],
+        });
+        return;
+      }
+      context.report({ node: call.call, messageId: 'unscoped', data: { client: origin.name, scopes } });
+    }
+
+    return { CallExpression: check, TaggedTemplateExpression: check };
+  },
+});
+
+export default noUnscopedQuery;

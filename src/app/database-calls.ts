@@ -1,0 +1,514 @@
+/**
+ * Recognizing database calls in application code, and the client each one runs on.
+ *
+ * Without type information this works on the shapes the common libraries give their calls:
+ * node-postgres `client.query(text)`, postgres.js `sql\`...\``, Prisma `prisma.model.findMany()`
+ * and `$queryRaw`, Drizzle `db.select()`, Kysely `db.selectFrom()`, Knex `knex('t')`, TypeORM
+ * `dataSource.query()`. Names of clients are heuristics, which is why a call whose SQL text is
+ * written out is only taken for a query when that text parses as SQL.
+ *
+ * The client is then traced to where it came from: the callback parameter of a scope function
+ * (`withTenant(id, (db) => ...)`), something derived from one (`db.getRepository(X)`,
+ * `tx.begin((t) => ...)`), a client returned by a scope function (`tenantClient(id)`), a
+ * parameter of an ordinary function (the caller's responsibility), or a global.
+ */
+import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { sqlFromExpression, sqlFromTemplate, tablesTouched, type EmbeddedSql } from './embedded-sql.js';
+
+export interface QueryShapes {
+  /** Variable names (or their last camelCase word) taken for database clients. */
+  clientNames: readonly string[];
+  /** Template tags that run (or build) SQL: `sql\`...\``. */
+  sqlTags: readonly string[];
+  /** Methods whose first argument is SQL text: `query`, `$queryRawUnsafe`, ... */
+  queryMethods: readonly string[];
+  /** Methods on a client that start a query builder: Drizzle, Kysely, Knex, TypeORM. */
+  builderMethods: readonly string[];
+  /** Prisma model operations: `prisma.<model>.<operation>()`. */
+  modelMethods: readonly string[];
+  /** Methods that open a transaction and hand its client to a callback. */
+  transactionMethods: readonly string[];
+  /** Methods that hand a connection (no transaction) to a callback. */
+  connectionMethods: readonly string[];
+  /** Modules whose `sql` tag only builds a query (it runs when passed to a client). */
+  sqlBuilderModules: readonly string[];
+}
+
+export const DEFAULT_QUERY_SHAPES: QueryShapes = {
+  clientNames: ['pool', 'client', 'db', 'database', 'tx', 'trx', 'transaction', 'conn', 'connection', 'pg', 'sql', 'knex', 'prisma', 'kysely', 'drizzle', 'manager', 'entityManager', 'em', 'dataSource', 'queryRunner', 'repository', 'repo'],
+  sqlTags: ['sql', 'tx', 'trx', 'db', 'pg', 'psql'],
+  queryMethods: ['query', 'unsafe', 'execute', 'raw', '$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe'],
+  builderMethods: [
+    // Drizzle
+    'select', 'selectDistinct', 'selectDistinctOn', 'insert', 'update', 'delete',
+    // Kysely
+    'selectFrom', 'insertInto', 'updateTable', 'deleteFrom', 'replaceInto', 'mergeInto',
+    // Knex
+    'from', 'table', 'into', 'with',
+    // TypeORM
+    'find', 'findOne', 'findBy', 'findOneBy', 'findAndCount', 'findOneOrFail', 'save', 'remove', 'count', 'createQueryBuilder', 'upsert',
+  ],
+  modelMethods: [
+    'findMany', 'findFirst', 'findFirstOrThrow', 'findUnique', 'findUniqueOrThrow', 'create', 'createMany', 'createManyAndReturn',
+    'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany', 'count', 'aggregate', 'groupBy',
+  ],
+  transactionMethods: ['begin', 'transaction', '$transaction', 'tx', 'withTransaction'],
+  connectionMethods: ['connect', 'reserve', 'task', 'connection', 'acquire'],
+  sqlBuilderModules: ['drizzle-orm', 'slonik', 'kysely', '@prisma/client', 'sql-template-tag', 'sql-template-strings'],
+};
+
+/** Where a client came from. */
+export type ClientOrigin =
+  | { kind: 'scoped' }
+  | { kind: 'parameter' }
+  | { kind: 'global'; name: string };
+
+/** SQL text handed to the database (or to a query builder). */
+export interface SqlSite {
+  sql: EmbeddedSql | null;
+  /** The expression that runs it: `client.query(...)`, `sql\`...\``. */
+  call: TSESTree.Node;
+  /** The client it runs on; null when it is only built here (Drizzle's `sql\`...\``). */
+  client: TSESTree.Expression | null;
+}
+
+/** A database call: SQL text, a Prisma model operation, or a query builder started on a client. */
+export interface DatabaseCall {
+  call: TSESTree.Node;
+  client: TSESTree.Expression;
+  /** The tables it touches: from its SQL or its table argument; null when unknown. */
+  tables: string[] | null;
+  /** For a Prisma model, the table names it may be mapped to (`OrderItem`, `order_item`): any one. */
+  modelTables?: string[];
+}
+
+type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
+
+export class DatabaseCalls {
+  constructor(
+    private readonly context: Context,
+    private readonly shapes: QueryShapes,
+    private readonly scopeFunctions: readonly string[],
+    /** Type-aware override: true/false when the type decides, undefined to fall back to names. */
+    private readonly clientByType: (expression: TSESTree.Node) => boolean | undefined = () => undefined,
+  ) {}
+
+  // ------------------------------------------------------------------------------------------
+  // SQL sites
+
+  /** The SQL run or built by a tagged template, or null when its tag is not a SQL tag. */
+  sqlSiteOfTaggedTemplate(node: TSESTree.TaggedTemplateExpression): SqlSite | null {
+    const tag = node.tag;
+    let client: TSESTree.Expression | null;
+    if (tag.type === AST_NODE_TYPES.Identifier) {
+      const byType = this.clientByType(tag);
+      const named = this.shapes.sqlTags.includes(tag.name) || this.clientOrigin(tag).kind === 'scoped' || this.isCallbackClient(tag);
+      if (byType === true) client = tag;
+      else if (!named) return null;
+      // A tag whose type is known not to be a client only builds SQL (Drizzle's `sql`).
+      else client = byType === false || this.isBuilderImport(tag) ? null : tag;
+    } else if (tag.type === AST_NODE_TYPES.MemberExpression && !tag.computed && tag.property.type === AST_NODE_TYPES.Identifier) {
+      const name = tag.property.name;
+      if (name === '$queryRaw' || name === '$executeRaw') client = tag.object;
+      else if (this.shapes.sqlTags.includes(name)) client = this.isBuilderImport(rootOf(tag.object)) ? null : tag;
+      else return null;
+    } else if (tag.type === AST_NODE_TYPES.CallExpression && isMethodCall(tag, 'typeAlias', 'type')) {
+      client = null; // slonik's sql.typeAlias('x')`...` builds a query
+    } else {
+      return null;
+    }
+    const sql = sqlFromTemplate(node, node.quasi, true, (expression) => this.isRawInterpolation(expression));
+    // A SQL template passed to a query method runs there (`db.execute(sql\`...\`)`, slonik `pool.query(sql\`...\`)`).
+    const parent = node.parent;
+    if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments[0] === node) {
+      const method = calledMethod(parent);
+      if (method && this.shapes.queryMethods.includes(method.name)) {
+        if (this.clientByType(method.object) === false) return { sql, call: node, client: null };
+        return { sql, call: parent, client: method.object };
+      }
+      return { sql, call: node, client: null };
+    }
+    if (parent.type === AST_NODE_TYPES.TemplateLiteral || parent.type === AST_NODE_TYPES.CallExpression) return { sql, call: node, client: null };
+    return { sql, call: node, client };
+  }
+
+  /** The SQL text given to a query method (`client.query(text)`), or null for other calls. */
+  sqlSiteOfCall(node: TSESTree.CallExpression): SqlSite | null {
+    const method = calledMethod(node);
+    if (!method || !this.shapes.queryMethods.includes(method.name)) return null;
+    const first = node.arguments[0];
+    if (!first || first.type === AST_NODE_TYPES.TaggedTemplateExpression || first.type === AST_NODE_TYPES.SpreadElement) return null;
+    const byType = this.clientByType(method.object);
+    if (byType === false) return null;
+    const sql = this.sqlOfArgument(first);
+    const client = this.isBuilderImport(rootOf(method.object)) ? null : method.object;
+    if (sql) {
+      if (byType !== true && (sql.statements === null || sql.statements.length === 0) && !this.isClientLike(method.object)) return null;
+      return { sql, call: node, client };
+    }
+    // Dynamic SQL text: a database call only when the receiver is a client.
+    if (byType === true || this.isClientLike(method.object)) return { sql: null, call: node, client };
+    return null;
+  }
+
+  private sqlOfArgument(argument: TSESTree.Expression): EmbeddedSql | null {
+    const direct = sqlFromExpression(argument);
+    if (direct) return direct;
+    if (argument.type === AST_NODE_TYPES.Identifier) {
+      const init = constInitializer(this.context, argument);
+      return init ? sqlFromExpression(init) : null;
+    }
+    // node-postgres query config: `client.query({ text, values })`
+    if (argument.type === AST_NODE_TYPES.ObjectExpression) {
+      const text = argument.properties.find(
+        (p): p is TSESTree.Property => p.type === AST_NODE_TYPES.Property && propertyName(p) === 'text',
+      );
+      return text ? sqlFromExpression(text.value) : null;
+    }
+    // `sql.raw(text)` / `Prisma.raw(text)` handed to a query method
+    if (argument.type === AST_NODE_TYPES.CallExpression && isMethodCall(argument, 'raw', 'unsafe') && argument.arguments[0]) {
+      return this.sqlOfArgument(argument.arguments[0] as TSESTree.Expression);
+    }
+    return null;
+  }
+
+  /** `${sql.raw(x)}`, `${sql.unsafe(x)}`, `${Prisma.raw(x)}` paste text instead of binding a value. */
+  isRawInterpolation(expression: TSESTree.Expression): boolean {
+    return expression.type === AST_NODE_TYPES.CallExpression && isMethodCall(expression, 'raw', 'unsafe');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Database calls
+
+  /** The database call this node makes, or null. */
+  databaseCall(node: TSESTree.CallExpression | TSESTree.TaggedTemplateExpression): DatabaseCall | null {
+    if (node.type === AST_NODE_TYPES.TaggedTemplateExpression) {
+      const site = this.sqlSiteOfTaggedTemplate(node);
+      if (!site || !site.client) return null;
+      return { call: site.call, client: site.client, tables: site.sql?.statements ? this.tablesOf(site.sql) : null };
+    }
+    const site = this.sqlSiteOfCall(node);
+    if (site) {
+      if (!site.client) return null;
+      return { call: site.call, client: site.client, tables: site.sql?.statements ? this.tablesOf(site.sql) : null };
+    }
+    const method = calledMethod(node);
+    if (method) {
+      // Prisma: prisma.order.findMany(), tx.order.create(), tenantClient(id).document.findMany()
+      if (this.shapes.modelMethods.includes(method.name) && method.object.type === AST_NODE_TYPES.MemberExpression && !method.object.computed) {
+        const model = method.object.property;
+        const client = method.object.object;
+        if (model.type === AST_NODE_TYPES.Identifier && !model.name.startsWith('$')) {
+          // Drizzle's relational queries: db.query.users.findMany()
+          if (isPropertyNamed(client, 'query') && client.type === AST_NODE_TYPES.MemberExpression && this.isClientLike(client.object)) {
+            return { call: node, client: client.object, tables: null, modelTables: [model.name, snakeCase(model.name)] };
+          }
+          if (this.isClientLike(client)) return { call: node, client, tables: null, modelTables: [model.name, snakeCase(model.name)] };
+        }
+      }
+      // Drizzle, Kysely, Knex and TypeORM builders started on a client: db.select(), db.selectFrom('t')
+      if (this.shapes.builderMethods.includes(method.name) && this.isClientLike(method.object)) {
+        const first = node.arguments[0];
+        const table = first?.type === AST_NODE_TYPES.Literal && typeof first.value === 'string' ? [first.value] : null;
+        return { call: node, client: method.object, tables: table };
+      }
+      return null;
+    }
+    // Knex: knex('orders'), trx('orders')
+    const first = node.arguments[0];
+    if (
+      node.callee.type === AST_NODE_TYPES.Identifier &&
+      first?.type === AST_NODE_TYPES.Literal &&
+      typeof first.value === 'string' &&
+      this.isClientLike(node.callee) &&
+      !this.isFunctionBinding(node.callee)
+    ) {
+      return { call: node, client: node.callee, tables: [first.value] };
+    }
+    return null;
+  }
+
+  private tablesOf(sql: EmbeddedSql): string[] | null {
+    return sql.statements ? tablesOfStatements(sql) : null;
+  }
+
+  /** Is this expression a database client, by type when known, else by name or origin? */
+  isClientLike(expression: TSESTree.Expression): boolean {
+    const byType = this.clientByType(expression);
+    if (byType !== undefined) return byType;
+    const e = stripWrappers(expression);
+    if (e.type === AST_NODE_TYPES.Identifier) {
+      if (this.matchesClientName(e.name)) return true;
+      return this.clientOrigin(e).kind === 'scoped' || this.isCallbackClient(e);
+    }
+    if (e.type === AST_NODE_TYPES.MemberExpression && !e.computed && e.property.type === AST_NODE_TYPES.Identifier) {
+      return this.matchesClientName(e.property.name);
+    }
+    if (e.type === AST_NODE_TYPES.CallExpression) {
+      if (this.isScopeFunctionCall(e)) return true;
+      const method = calledMethod(e);
+      return !!method && ['getRepository', 'withRepository', 'getCustomRepository'].includes(method.name) && this.isClientLike(method.object);
+    }
+    return false;
+  }
+
+  private matchesClientName(name: string): boolean {
+    const lower = name.toLowerCase();
+    const words = name.split(/(?=[A-Z])/);
+    const last = (words[words.length - 1] ?? name).toLowerCase();
+    return this.shapes.clientNames.some((n) => n.toLowerCase() === lower || n.toLowerCase() === last);
+  }
+
+  /** A parameter of a callback handed a client by a transaction or connection method. */
+  private isCallbackClient(identifier: TSESTree.Identifier): boolean {
+    const variable = this.variableOf(identifier);
+    const def = variable?.defs[0];
+    if (!def || def.type !== 'Parameter') return false;
+    return this.clientProvider(def.node as TSESTree.FunctionLike) !== null;
+  }
+
+  private isFunctionBinding(identifier: TSESTree.Identifier): boolean {
+    const def = this.variableOf(identifier)?.defs[0];
+    return def?.type === 'FunctionName' || def?.type === 'ClassName';
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Where a client comes from
+
+  /** Traces a client expression to its origin. */
+  clientOrigin(expression: TSESTree.Node, depth = 0): ClientOrigin {
+    if (depth > 12) return { kind: 'global', name: this.context.sourceCode.getText(expression) };
+    const e = stripWrappers(expression);
+    switch (e.type) {
+      case AST_NODE_TYPES.MemberExpression:
+        return this.clientOrigin(e.object, depth + 1);
+      case AST_NODE_TYPES.CallExpression:
+        if (this.isScopeFunctionCall(e)) return { kind: 'scoped' };
+        return this.clientOrigin(e.callee, depth + 1);
+      case AST_NODE_TYPES.TaggedTemplateExpression:
+        return this.clientOrigin(e.tag, depth + 1);
+      case AST_NODE_TYPES.Identifier:
+        return this.identifierOrigin(e, depth);
+      default:
+        return { kind: 'global', name: this.context.sourceCode.getText(e) };
+    }
+  }
+
+  private identifierOrigin(identifier: TSESTree.Identifier, depth: number): ClientOrigin {
+    const global: ClientOrigin = { kind: 'global', name: identifier.name };
+    const variable = this.variableOf(identifier);
+    const def = variable?.defs[0];
+    if (!def) return global;
+    if (def.type === 'Parameter') {
+      const fn = def.node as TSESTree.FunctionLike;
+      if (this.isScopeCallback(fn)) return { kind: 'scoped' };
+      const provider = this.clientProvider(fn);
+      if (provider) return this.clientOrigin(provider, depth + 1);
+      return { kind: 'parameter' };
+    }
+    if (def.type === 'Variable') {
+      const declarator = def.node as TSESTree.VariableDeclarator;
+      if (!declarator.init) return global;
+      const origin = this.clientOrigin(declarator.init, depth + 1);
+      return origin.kind === 'global' ? global : origin;
+    }
+    return global;
+  }
+
+  private variableOf(identifier: TSESTree.Identifier): TSESLint.Scope.Variable | null {
+    return ASTUtils.findVariable(this.context.sourceCode.getScope(identifier), identifier) ?? null;
+  }
+
+  /**
+   * The client whose transaction or connection method handed this callback its client:
+   * `sql.begin((tx) => ...)` gives `sql`; Kysely's `db.transaction().execute((trx) => ...)` gives `db`.
+   */
+  clientProvider(fn: TSESTree.Node): TSESTree.Expression | null {
+    const call = fn.parent;
+    if (!call || call.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return null;
+    const method = calledMethod(call);
+    if (!method) return null;
+    if (this.shapes.transactionMethods.includes(method.name) || this.shapes.connectionMethods.includes(method.name)) return method.object;
+    if (method.name === 'execute' && method.object.type === AST_NODE_TYPES.CallExpression) {
+      const inner = calledMethod(method.object);
+      if (inner && this.shapes.transactionMethods.includes(inner.name)) return inner.object;
+    }
+    return null;
+  }
+
+  /** Does the callback run inside a transaction its caller opened (`sql.begin(cb)`, `$transaction(cb)`)? */
+  isTransactionCallback(fn: TSESTree.Node): boolean {
+    const call = fn.parent;
+    if (!call || call.type !== AST_NODE_TYPES.CallExpression || !call.arguments.includes(fn as TSESTree.CallExpressionArgument)) return false;
+    const method = calledMethod(call);
+    if (!method) return false;
+    if (this.shapes.transactionMethods.includes(method.name)) return true;
+    if (method.name === 'execute' && method.object.type === AST_NODE_TYPES.CallExpression) {
+      const inner = calledMethod(method.object);
+      return !!inner && this.shapes.transactionMethods.includes(inner.name);
+    }
+    return false;
+  }
+
+  isScopeFunctionCall(call: TSESTree.CallExpression): boolean {
+    const name = calleeName(call);
+    return name !== null && this.scopeFunctions.includes(name);
+  }
+
+  /** A function passed to a scope function: `withTenant(id, (db) => ...)`. */
+  isScopeCallback(fn: TSESTree.Node): boolean {
+    const call = fn.parent;
+    return (
+      !!call &&
+      call.type === AST_NODE_TYPES.CallExpression &&
+      call.arguments.includes(fn as TSESTree.CallExpressionArgument) &&
+      this.isScopeFunctionCall(call)
+    );
+  }
+
+  /** The body of a scope function (`function withTenant(...) { ... }`): its implementation. */
+  isScopeImplementation(fn: TSESTree.Node): boolean {
+    const name = functionName(fn);
+    return name !== null && this.scopeFunctions.includes(name);
+  }
+
+  /** The innermost scope callback around a node, with the call it is passed to. */
+  enclosingScopeCallback(node: TSESTree.Node): { fn: TSESTree.FunctionLike; call: TSESTree.CallExpression } | null {
+    for (let n: TSESTree.Node | undefined = node.parent; n; n = n.parent) {
+      if (isFunction(n) && this.isScopeCallback(n)) return { fn: n, call: n.parent as TSESTree.CallExpression };
+    }
+    return null;
+  }
+
+  insideScopeImplementation(node: TSESTree.Node): boolean {
+    for (let n: TSESTree.Node | undefined = node.parent; n; n = n.parent) {
+      if (isFunction(n) && this.isScopeImplementation(n)) return true;
+    }
+    return false;
+  }
+
+  /** Is the `sql` tag (or the object of `sql.raw`) imported from a module whose tag only builds SQL? */
+  isBuilderImport(expression: TSESTree.Node): boolean {
+    if (expression.type !== AST_NODE_TYPES.Identifier) return false;
+    const def = this.variableOf(expression)?.defs[0];
+    if (!def || def.type !== 'ImportBinding') return false;
+    const declaration = def.parent as TSESTree.ImportDeclaration;
+    const source = declaration.source.value;
+    return this.shapes.sqlBuilderModules.some((m) => source === m || source.startsWith(`${m}/`));
+  }
+}
+
+const tablesCache = new WeakMap<EmbeddedSql, string[]>();
+
+/** The tables an embedded SQL text touches (empty when it does not parse). */
+export function tablesOfStatements(sql: EmbeddedSql): string[] {
+  let tables = tablesCache.get(sql);
+  if (!tables) {
+    tables = tablesTouched(sql.statements ?? []);
+    tablesCache.set(sql, tables);
+  }
+  return tables;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small AST helpers used above and by the rules.
+
+export function isFunction(node: TSESTree.Node): node is TSESTree.FunctionLike {
+  return (
+    node.type === AST_NODE_TYPES.FunctionDeclaration ||
+    node.type === AST_NODE_TYPES.FunctionExpression ||
+    node.type === AST_NODE_TYPES.ArrowFunctionExpression
+  );
+}
+
+/** `await x`, `x!`, `x as T`, `x?.y` wrappers that do not change which client it is. */
+export function stripWrappers(node: TSESTree.Node): TSESTree.Node {
+  let n = node;
+  for (;;) {
+    if (n.type === AST_NODE_TYPES.AwaitExpression) n = n.argument;
+    else if (n.type === AST_NODE_TYPES.TSNonNullExpression || n.type === AST_NODE_TYPES.TSAsExpression || n.type === AST_NODE_TYPES.TSSatisfiesExpression) n = n.expression;
+    else if (n.type === AST_NODE_TYPES.ChainExpression) n = n.expression;
+    else return n;
+  }
+}
+
+/** The object and name of a method call `object.name(...)`. */
+export function calledMethod(call: TSESTree.CallExpression): { object: TSESTree.Expression; name: string } | null {
+  const callee = stripWrappers(call.callee);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression) return null;
+  const name = memberName(callee);
+  return name === null ? null : { object: callee.object, name };
+}
+
+export function memberName(member: TSESTree.MemberExpression): string | null {
+  if (!member.computed && member.property.type === AST_NODE_TYPES.Identifier) return member.property.name;
+  if (member.computed && member.property.type === AST_NODE_TYPES.Literal && typeof member.property.value === 'string') return member.property.value;
+  return null;
+}
+
+/** `f(...)` → `f`; `obj.f(...)` → `f`. */
+export function calleeName(call: TSESTree.CallExpression): string | null {
+  const callee = stripWrappers(call.callee);
+  if (callee.type === AST_NODE_TYPES.Identifier) return callee.name;
+  if (callee.type === AST_NODE_TYPES.MemberExpression) return memberName(callee);
+  return null;
+}
+
+function isMethodCall(call: TSESTree.CallExpression, ...names: string[]): boolean {
+  const method = calledMethod(call);
+  return !!method && names.includes(method.name);
+}
+
+function isPropertyNamed(node: TSESTree.Node, name: string): boolean {
+  return node.type === AST_NODE_TYPES.MemberExpression && memberName(node) === name;
+}
+
+export function propertyName(property: TSESTree.Property): string | null {
+  if (property.key.type === AST_NODE_TYPES.Identifier && !property.computed) return property.key.name;
+  if (property.key.type === AST_NODE_TYPES.Literal && typeof property.key.value === 'string') return property.key.value;
+  return null;
+}
+
+/** The leftmost identifier (or `this`) of a member chain. */
+export function rootOf(node: TSESTree.Node): TSESTree.Node {
+  const n = stripWrappers(node);
+  if (n.type === AST_NODE_TYPES.MemberExpression) return rootOf(n.object);
+  if (n.type === AST_NODE_TYPES.CallExpression) return rootOf(n.callee);
+  return n;
+}
+
+/** The name a function is known by: its own, its variable's, or its property's. */
+export function functionName(fn: TSESTree.Node): string | null {
+  if (!isFunction(fn)) return null;
+  if (fn.id) return fn.id.name;
+  const parent = fn.parent;
+  if (parent.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier) return parent.id.name;
+  if (
+    (parent.type === AST_NODE_TYPES.Property || parent.type === AST_NODE_TYPES.MethodDefinition || parent.type === AST_NODE_TYPES.PropertyDefinition) &&
+    !parent.computed &&
+    parent.key.type === AST_NODE_TYPES.Identifier
+  ) {
+    return parent.key.name;
+  }
+  return null;
+}
+
+/** The initializer of a `const` the identifier refers to, if it has one. */
+export function constInitializer(context: Context, identifier: TSESTree.Identifier): TSESTree.Expression | null {
+  const variable = ASTUtils.findVariable(context.sourceCode.getScope(identifier), identifier);
+  const def = variable?.defs[0];
+  if (!def || def.type !== 'Variable' || variable!.defs.length !== 1) return null;
+  const declarator = def.node as TSESTree.VariableDeclarator;
+  if (declarator.id.type !== AST_NODE_TYPES.Identifier || (def.parent as TSESTree.VariableDeclaration).kind !== 'const') return null;
+  return declarator.init ?? null;
+}
+
+/** Prisma model `OrderItem` is usually mapped to a table `order_item`. */
+function snakeCase(name: string): string {
+  let out = '';
+  for (const ch of name) {
+    const lower = ch.toLowerCase();
+    out += ch !== lower && out.length > 0 ? `_${lower}` : lower;
+  }
+  return out;
+}

@@ -1,0 +1,300 @@
+/**
+ * SQL written inside application code — string literals, template literals (tagged or not) and
+ * `+` concatenations — turned into SQL text and parsed with the same libpg-query parser as the
+ * migrations. Nothing here looks at SQL text with regular expressions: every fact is read off
+ * the parser's AST.
+ *
+ * Interpolations become placeholders. A tagged template's `${x}` is sent by its library as a bind
+ * parameter, so it becomes `$1`, `$2`, ... in order. Anything pasted into the text (an untagged
+ * template's `${x}`, a concatenated operand, `sql.raw(x)`) becomes `$10001`, `$10002`, ...: a bind
+ * parameter where it stands bare, a visible marker inside a quoted literal (`'$10001'`), and in
+ * both cases distinct from the `$1` the author wrote for a real bind parameter.
+ */
+import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
+import { loadSqlParser, parseFragment, type AstNode } from '../sql/parse.js';
+
+await loadSqlParser();
+
+/** `bind`: sent to the server as a parameter; `raw`: pasted into the SQL text. */
+export type InterpolationKind = 'bind' | 'raw';
+
+export interface Interpolation {
+  /** The placeholder number standing for it in `text` (`$n`). */
+  number: number;
+  expression: TSESTree.Node;
+  kind: InterpolationKind;
+}
+
+export interface EmbeddedSql {
+  /** The expression the SQL was read from. */
+  node: TSESTree.Node;
+  text: string;
+  interpolations: Interpolation[];
+  /** The parsed statements; null when the text does not parse as SQL. */
+  statements: AstNode[] | null;
+  /** True when the text came from a tagged template (its `${}` are bind parameters). */
+  tagged: boolean;
+}
+
+/** Placeholder numbers from here up stand for text pasted into the SQL, never a bind parameter. */
+export const RAW_PLACEHOLDER_BASE = 10001;
+
+const parseCache = new Map<string, AstNode[] | null>();
+
+/** Parses SQL text once per distinct string (a file is linted many times in an editor). */
+export function parseSqlText(text: string): AstNode[] | null {
+  if (parseCache.has(text)) return parseCache.get(text)!;
+  const statements = parseFragment(text);
+  if (parseCache.size > 5000) parseCache.clear();
+  parseCache.set(text, statements);
+  return statements;
+}
+
+/**
+ * Reads SQL from a template's quasis and expressions. `isRawExpression` says which tagged
+ * interpolations are pasted verbatim (`${sql.raw(x)}`, `${sql.unsafe(x)}`).
+ */
+export function sqlFromTemplate(
+  node: TSESTree.Node,
+  quasi: TSESTree.TemplateLiteral,
+  tagged: boolean,
+  isRawExpression: (expression: TSESTree.Expression) => boolean,
+): EmbeddedSql {
+  const builder = new SqlTextBuilder();
+  quasi.quasis.forEach((element, i) => {
+    builder.text(element.value.cooked ?? element.value.raw);
+    const expression = quasi.expressions[i];
+    if (expression) builder.interpolate(expression, tagged && !isRawExpression(expression) ? 'bind' : 'raw');
+  });
+  return builder.finish(node, tagged);
+}
+
+/** SQL from a string literal, untagged template or `+` concatenation; null for anything else. */
+export function sqlFromExpression(node: TSESTree.Node): EmbeddedSql | null {
+  const builder = new SqlTextBuilder();
+  if (!appendUntagged(node, builder, true)) return null;
+  return builder.finish(node, false);
+}
+
+function appendUntagged(node: TSESTree.Node, builder: SqlTextBuilder, top: boolean): boolean {
+  if (node.type === AST_NODE_TYPES.Literal) {
+    if (typeof node.value === 'string') {
+      builder.text(node.value);
+      return true;
+    }
+    if (top) return false;
+    builder.text(String(node.value));
+    return true;
+  }
+  if (node.type === AST_NODE_TYPES.TemplateLiteral) {
+    node.quasis.forEach((element, i) => {
+      builder.text(element.value.cooked ?? element.value.raw);
+      const expression = node.expressions[i];
+      if (expression) builder.interpolate(expression, 'raw');
+    });
+    return true;
+  }
+  if (node.type === AST_NODE_TYPES.BinaryExpression && node.operator === '+') {
+    // A concatenation is SQL only if some operand is literal text; `a + b` of two variables is not.
+    if (top && !hasLiteralText(node)) return false;
+    if (!appendUntagged(node.left, builder, false)) builder.interpolate(node.left, 'raw');
+    if (!appendUntagged(node.right, builder, false)) builder.interpolate(node.right, 'raw');
+    return true;
+  }
+  return false;
+}
+
+function hasLiteralText(node: TSESTree.Node): boolean {
+  if (node.type === AST_NODE_TYPES.Literal) return typeof node.value === 'string';
+  if (node.type === AST_NODE_TYPES.TemplateLiteral) return true;
+  if (node.type === AST_NODE_TYPES.BinaryExpression && node.operator === '+') return hasLiteralText(node.left) || hasLiteralText(node.right);
+  return false;
+}
+
+class SqlTextBuilder {
+  private parts: string[] = [];
+  private interpolations: Interpolation[] = [];
+  private bindCount = 0;
+  private rawCount = 0;
+
+  text(value: string): void {
+    this.parts.push(value);
+  }
+
+  interpolate(expression: TSESTree.Node, kind: InterpolationKind): void {
+    const number = kind === 'bind' ? ++this.bindCount : RAW_PLACEHOLDER_BASE + this.rawCount++;
+    this.interpolations.push({ number, expression, kind });
+    this.parts.push(`$${number}`);
+  }
+
+  finish(node: TSESTree.Node, tagged: boolean): EmbeddedSql {
+    const text = this.parts.join('');
+    return { node, text, interpolations: this.interpolations, statements: parseSqlText(text), tagged };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts read off the parsed statements.
+
+function unwrap(node: AstNode | null | undefined): [string, AstNode] | null {
+  if (!node || typeof node !== 'object') return null;
+  const kind = Object.keys(node)[0];
+  return kind ? [kind, node[kind] as AstNode] : null;
+}
+
+/** libpg-query node type names are capitalized (`SelectStmt`); field names are not (`targetList`). */
+function isTypeName(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return first >= 65 && first <= 90;
+}
+
+/** Visits every node of a libpg-query AST as `(typeName, fields)`. */
+export function walkSql(node: unknown, visit: (kind: string, fields: AstNode) => void): void {
+  if (Array.isArray(node)) {
+    for (const item of node) walkSql(item, visit);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node as AstNode)) {
+    if (isTypeName(key) && value && typeof value === 'object' && !Array.isArray(value)) visit(key, value as AstNode);
+    walkSql(value, visit);
+  }
+}
+
+/**
+ * The tables a statement list reads or writes (`schema.table` when qualified), leaving out the
+ * names of its own CTEs. Functions in the select list or FROM are not tables.
+ */
+export function tablesTouched(statements: AstNode[]): string[] {
+  const tables = new Set<string>();
+  const cteNames = new Set<string>();
+  walkSql(statements, (kind, fields) => {
+    if (kind === 'CommonTableExpr' && typeof fields.ctename === 'string') cteNames.add(fields.ctename);
+  });
+  walkSql(statements, (kind, fields) => {
+    if (kind !== 'RangeVar') return;
+    const relname = fields.relname as string | undefined;
+    if (!relname) return;
+    const schema = fields.schemaname as string | undefined;
+    if (!schema && cteNames.has(relname)) return;
+    tables.add(schema ? `${schema}.${relname}` : relname);
+  });
+  // INSERT/UPDATE/DELETE/TRUNCATE targets are bare `relation` objects, not `RangeVar` nodes.
+  walkSql(statements, (kind, fields) => {
+    if (!['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'AlterTableStmt'].includes(kind)) return;
+    const relation = fields.relation as AstNode | undefined;
+    if (relation?.relname) tables.add(relation.schemaname ? `${relation.schemaname}.${relation.relname}` : relation.relname);
+  });
+  return [...tables];
+}
+
+export interface SettingWrite {
+  /** The setting's name, lower-cased as PostgreSQL folds GUC names. */
+  setting: string;
+  via: 'SET' | 'set_config';
+  /** true: `SET LOCAL` / `set_config(..., true)`; false: session level; null: decided at run time. */
+  local: boolean | null;
+  /** The value expression (absent for `SET x TO DEFAULT`). */
+  value: AstNode | undefined;
+  /** The whole statement this write belongs to. */
+  statement: AstNode;
+}
+
+/** Every `SET` and `set_config(...)` in the statements, in order. */
+export function settingWrites(statements: AstNode[]): SettingWrite[] {
+  const writes: SettingWrite[] = [];
+  for (const statement of statements) {
+    walkSql(statement, (kind, fields) => {
+      if (kind === 'VariableSetStmt' && typeof fields.name === 'string' && fields.kind !== 'VAR_RESET' && fields.kind !== 'VAR_RESET_ALL') {
+        writes.push({
+          setting: fields.name.toLowerCase(),
+          via: 'SET',
+          local: fields.is_local === true,
+          value: (fields.args as AstNode[] | undefined)?.[0],
+          statement,
+        });
+      }
+      if (kind === 'FuncCall' && isSetConfig(fields)) {
+        const args = (fields.args as AstNode[] | undefined) ?? [];
+        const name = constantString(args[0]);
+        if (name === null) return;
+        writes.push({ setting: name.toLowerCase(), via: 'set_config', local: constantBoolean(args[2]), value: args[1], statement });
+      }
+    });
+  }
+  return writes;
+}
+
+function isSetConfig(fields: AstNode): boolean {
+  const names = ((fields.funcname as AstNode[] | undefined) ?? []).map((n) => n.String?.sval as string | undefined);
+  const last = names[names.length - 1];
+  return last === 'set_config' && (names.length === 1 || names[0] === 'pg_catalog');
+}
+
+/** The value of a string constant (through casts); null when the node is not one. */
+export function constantString(node: AstNode | undefined): string | null {
+  let u = unwrap(node);
+  while (u && u[0] === 'TypeCast') u = unwrap(u[1].arg);
+  if (u && u[0] === 'A_Const' && u[1].sval) return String(u[1].sval.sval ?? '');
+  return null;
+}
+
+/** A boolean constant as PostgreSQL reads one (`true`, `'on'`, `'f'`, ...); null when not constant. */
+export function constantBoolean(node: AstNode | undefined): boolean | null {
+  let u = unwrap(node);
+  while (u && u[0] === 'TypeCast') u = unwrap(u[1].arg);
+  if (!u || u[0] !== 'A_Const') return null;
+  if ('boolval' in u[1]) return u[1].boolval?.boolval === true;
+  if (u[1].ival) return Number(u[1].ival.ival ?? 0) !== 0;
+  const text = constantString(node);
+  if (text === null) return null;
+  // PostgreSQL's parse_bool: unique prefixes of true/false/yes/no, on/off, 1/0.
+  const t = text.trim().toLowerCase();
+  if (t.length > 0 && ('true'.startsWith(t) || 'yes'.startsWith(t) || t === 'on' || t === '1')) return true;
+  if (t.length > 0 && ('false'.startsWith(t) || 'no'.startsWith(t) || t === 'off' || t === '0')) return false;
+  return null;
+}
+
+/** The bind-parameter number when the value is `$n` (through casts); null otherwise. */
+export function paramNumber(node: AstNode | undefined): number | null {
+  let u = unwrap(node);
+  while (u && u[0] === 'TypeCast') u = unwrap(u[1].arg);
+  if (u && u[0] === 'ParamRef' && typeof u[1].number === 'number') return u[1].number;
+  return null;
+}
+
+/** The interpolations whose placeholder stands in this value: a bare `$n` or inside a literal. */
+export function interpolationsInValue(sql: EmbeddedSql, value: AstNode | undefined): Interpolation[] {
+  const found: Interpolation[] = [];
+  walkSql([value], (kind, fields) => {
+    if (kind === 'ParamRef') {
+      const i = sql.interpolations.find((x) => x.number === fields.number);
+      if (i) found.push(i);
+    }
+    if (kind === 'A_Const' && fields.sval) {
+      const text = String(fields.sval.sval ?? '');
+      for (const i of sql.interpolations) if (i.kind === 'raw' && text.includes(`$${i.number}`)) found.push(i);
+    }
+  });
+  return found;
+}
+
+/** Bind parameters (`$n` the author wrote, or a tagged template's `${}`) in a value. */
+export function bindParametersInValue(sql: EmbeddedSql, value: AstNode | undefined): number[] {
+  const numbers: number[] = [];
+  walkSql([value], (kind, fields) => {
+    if (kind === 'ParamRef' && typeof fields.number === 'number' && fields.number < RAW_PLACEHOLDER_BASE) numbers.push(fields.number);
+  });
+  return numbers;
+}
+
+/** The statement kind (`SelectStmt`, `TransactionStmt`, ...). */
+export function statementKind(statement: AstNode): string {
+  return Object.keys(statement)[0] ?? '';
+}
+
+/** True for `BEGIN` / `START TRANSACTION`. */
+export function startsTransaction(statement: AstNode): boolean {
+  const u = unwrap(statement);
+  return !!u && u[0] === 'TransactionStmt' && (u[1].kind === 'TRANS_STMT_BEGIN' || u[1].kind === 'TRANS_STMT_START');
+}
