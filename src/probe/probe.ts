@@ -1,0 +1,523 @@
+/**
+ * `rls-guard probe`: does the application's database role obey the policies?
+ *
+ * Reads the role's facts and the catalog as that role, then runs a cross-tenant probe on every
+ * tenant table it can reach. Every step runs in its own transaction that is always rolled back,
+ * under `statement_timeout` and `lock_timeout`, so the probe changes nothing and waits on no lock.
+ */
+import pg from 'pg';
+import type { ResolvedConfig } from '../config.js';
+import { TenantContext } from '../analysis/tenant-context.js';
+import { loadSqlParser } from '../sql/parse.js';
+import {
+  readDefinerFunctions,
+  readPartitions,
+  readPolicies,
+  readRole,
+  readTables,
+  readViews,
+  type ColumnRow,
+  type DefinerFunctionRow,
+  type RoleRow,
+  type TableRow,
+} from './catalog.js';
+import { auditPolicies } from './policy-audit.js';
+import { redactSecrets } from './redact.js';
+import { pgSession, toSqlError, type ProbeSession, type SqlError } from './session.js';
+import type { CheckStatus, FunctionReport, ProbeCheck, ProbeResult, RoleReport, TableReport } from './types.js';
+import { buildRow, freshTenantValue, insertSql, quoteIdent } from './values.js';
+
+export type ProbeConfig = Pick<ResolvedConfig, 'tenantColumns' | 'tenantSettings' | 'tenantFunctions' | 'globalTables'>;
+
+/** Known tenants of a seeded table (from `verify`): steps use them instead of guessing. */
+export interface SeededTable {
+  /** A tenant that owns rows in the table: the probe acts as this tenant to move its rows. */
+  own: string;
+  /** Another tenant with rows (and with parent rows its foreign keys need). */
+  other: string;
+  /** Column values (foreign keys) that make a row for `other` valid apart from RLS. */
+  otherRow: Record<string, string>;
+}
+
+export interface ProbeOptions {
+  /** Connect with this URL as the role to probe (ignored when `session` is given). */
+  url?: string;
+  /** An open session; the probe neither opens nor closes it. */
+  session?: ProbeSession;
+  /** Run every transaction as this role (`SET LOCAL ROLE`), for a superuser session. */
+  asRole?: string;
+  config: ProbeConfig;
+  /** Only these tables (`name` or `schema.name`). */
+  tables?: readonly string[];
+  seeded?: ReadonlyMap<string, SeededTable>;
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/** The database could not be reached: a usage error (exit 2), message already redacted. */
+export class ProbeConnectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProbeConnectionError';
+  }
+}
+
+const SELECT_SAMPLE_LIMIT = 1000;
+
+export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
+  if (options.session) return probeSession(options.session, options);
+  if (!options.url) throw new ProbeConnectionError('no database URL to probe');
+  const url = options.url;
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: 'rls-guard probe',
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw new ProbeConnectionError(redactSecrets(`cannot connect to ${url}: ${toSqlError(error).message}`, url));
+  }
+  try {
+    return await probeSession(pgSession(client), options);
+  } catch (error) {
+    if (error instanceof Error) error.message = redactSecrets(error.message, url);
+    throw error;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: SqlError };
+
+class Prober {
+  constructor(
+    private readonly session: ProbeSession,
+    private readonly options: ProbeOptions,
+  ) {}
+
+  /** One step: its own transaction, as the probed role, under timeouts, always rolled back. */
+  async step<T>(settings: readonly [string, string][], body: () => Promise<T>): Promise<Outcome<T>> {
+    const s = this.session;
+    await s.query('BEGIN');
+    try {
+      if (this.options.asRole) await s.query(`SET LOCAL ROLE ${quoteIdent(this.options.asRole)}`);
+      await s.query(`SET LOCAL statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? 5000)}`);
+      await s.query(`SET LOCAL lock_timeout = ${Math.trunc(this.options.lockTimeoutMs ?? 500)}`);
+      for (const [name, value] of settings) await s.query('SELECT set_config($1, $2, true)', [name, value]);
+      return { ok: true, value: await body() };
+    } catch (error) {
+      return { ok: false, error: toSqlError(error) };
+    } finally {
+      await s.query('ROLLBACK');
+    }
+  }
+
+  async catalog<T>(body: () => Promise<T>): Promise<T> {
+    const outcome = await this.step([], body);
+    if (!outcome.ok) throw new Error(`reading the catalog failed: ${outcome.error.message}`);
+    return outcome.value;
+  }
+
+  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]) {
+    return this.session.query<R>(sql, params);
+  }
+}
+
+function matchesName(entry: string, table: TableRow): boolean {
+  const e = entry.replace(/"/g, '').toLowerCase();
+  return e === table.name.toLowerCase() || e === `${table.schema}.${table.name}`.toLowerCase();
+}
+
+function displayName(table: TableRow): string {
+  return `${table.schema}.${table.name}`;
+}
+
+async function probeSession(session: ProbeSession, options: ProbeOptions): Promise<ProbeResult> {
+  await loadSqlParser();
+  const prober = new Prober(session, options);
+  const config = options.config;
+  const context = new TenantContext(config);
+  const tenantColumns = config.tenantColumns.map((c) => c.toLowerCase());
+
+  const { role, tables, functions } = await prober.catalog(async () => {
+    const role = await readRole(prober);
+    const all = await readTables(prober);
+    const functions = await readDefinerFunctions(prober);
+    return { role, tables: all, functions };
+  });
+
+  const tenantTables = tables.filter((t) => {
+    if (config.globalTables.some((g) => matchesName(g, t))) return false;
+    const hasTenantColumn = t.columns.some((c) => tenantColumns.includes(c.name.toLowerCase()));
+    if (!hasTenantColumn && !t.rlsEnabled) return false;
+    const p = t.privileges;
+    return t.owned || p.select || p.insert || p.update || p.delete || p.truncate;
+  });
+  const selected = options.tables && options.tables.length > 0 ? tenantTables.filter((t) => options.tables!.some((e) => matchesName(e, t))) : tenantTables;
+  const notFound = (options.tables ?? []).filter((e) => !tenantTables.some((t) => matchesName(e, t)));
+
+  const roleReport = describeRole(role, tenantTables);
+
+  // Phase 1, before any step sets a tenant setting in this session: reads with no tenant context.
+  const noContext = new Map<number, ProbeCheck>();
+  for (const table of selected) noContext.set(table.oid, await selectNoContext(prober, table, config.tenantSettings));
+
+  const tableReports: TableReport[] = [];
+  for (const table of selected) {
+    const checks: ProbeCheck[] = [];
+    const tenantColumn = table.columns.find((c) => tenantColumns.includes(c.name.toLowerCase())) ?? null;
+    let audit: TableAudit;
+    try {
+      audit = await auditTable(prober, table, role, context, config.tenantSettings);
+    } catch (error) {
+      // pg_get_expr on a policy locks the table; a table locked elsewhere cannot be audited now.
+      audit = { checks: [{ id: 'catalog', status: 'inconclusive', message: (error as Error).message }], bypassSettings: new Map(), magicTenantValues: new Set(), views: [] };
+    }
+    checks.push(...audit.checks);
+    checks.push(noContext.get(table.oid)!);
+    const seeded = options.seeded?.get(displayName(table));
+    checks.push(...(await crossTenantSteps(prober, table, tenantColumn, audit, config.tenantSettings, seeded)));
+    tableReports.push({
+      table: displayName(table),
+      tenantColumn: tenantColumn?.name ?? null,
+      rlsEnabled: table.rlsEnabled,
+      forceRls: table.rlsForced,
+      owned: table.owned,
+      leaks: checks.filter((c) => c.status === 'leak').map((c) => c.message),
+      checks,
+    });
+  }
+
+  const functionReports = functions.map((f) => auditFunction(f, role));
+  const ok = roleReport.leaks.length === 0 && tableReports.every((t) => t.leaks.length === 0) && functionReports.every((f) => f.leaks.length === 0);
+  const inconclusive = tableReports.reduce((n, t) => n + t.checks.filter((c) => c.status === 'inconclusive').length, 0);
+  return { role: roleReport, tables: tableReports, functions: functionReports, notFound, inconclusive, ok };
+}
+
+function describeRole(role: RoleRow, tenantTables: readonly TableRow[]): RoleReport {
+  const leaks: string[] = [];
+  if (role.superuser) {
+    leaks.push(`role "${role.name}" is a superuser: every RLS policy is inert for it (superusers bypass row-level security, FORCE ROW LEVEL SECURITY included) and it reads and writes every tenant's rows`);
+  } else if (role.bypassRls) {
+    leaks.push(`role "${role.name}" has BYPASSRLS: every RLS policy is inert for it (FORCE ROW LEVEL SECURITY included) and it reads and writes every tenant's rows`);
+  }
+  for (const m of role.bypassMemberships) {
+    const what = m.superuser ? 'a superuser' : 'a BYPASSRLS role';
+    leaks.push(`role "${role.name}" is a member of "${m.role}", ${what}: one SET ROLE "${m.role}" makes every policy inert`);
+  }
+  return {
+    name: role.name,
+    superuser: role.superuser,
+    bypassRls: role.bypassRls,
+    bypassMemberships: role.bypassMemberships.map((m) => m.role),
+    ownsTables: tenantTables.filter((t) => t.owned).map(displayName),
+    canCreateTemp: role.canCreateTemp,
+    inert: role.superuser || role.bypassRls,
+    leaks,
+  };
+}
+
+interface TableAudit {
+  checks: ProbeCheck[];
+  /** Settings (other than the tenant settings) the policies test, with the values they compare with. */
+  bypassSettings: Map<string, Set<string>>;
+  magicTenantValues: Set<string>;
+  /** Views over the table the role may read. */
+  views: string[];
+}
+
+async function auditTable(prober: Prober, table: TableRow, role: RoleRow, context: TenantContext, tenantSettings: readonly string[]): Promise<TableAudit> {
+  let bypassSettings = new Map<string, Set<string>>();
+  let magicTenantValues = new Set<string>();
+  const checks: ProbeCheck[] = [];
+  const { policies, views, partitions } = await prober.catalog(async () => ({
+    policies: await readPolicies(prober, table.oid),
+    views: await readViews(prober, table.oid),
+    partitions: table.kind === 'p' ? await readPartitions(prober, table.oid) : [],
+  }));
+  const inert = role.superuser || role.bypassRls;
+
+  if (!table.rlsEnabled) {
+    checks.push({ id: 'rls-enabled', status: 'leak', message: 'row-level security is not enabled (relrowsecurity = false): no policy filters any row' });
+  } else {
+    checks.push({ id: 'rls-enabled', status: 'pass', message: 'row-level security is enabled' });
+  }
+  if (table.owned && !inert) {
+    checks.push(
+      table.rlsForced
+        ? { id: 'force-rls', status: 'pass', message: `the role has the owner's privileges (owner "${table.owner}"), and FORCE ROW LEVEL SECURITY applies the policies to the owner too` }
+        : { id: 'force-rls', status: 'leak', message: `the role has the owner's privileges (owner "${table.owner}") and the table lacks FORCE ROW LEVEL SECURITY: owners bypass RLS` },
+    );
+  } else if (!table.rlsForced) {
+    checks.push({ id: 'force-rls', status: 'warn', message: `FORCE ROW LEVEL SECURITY is off: the owner "${table.owner}" bypasses RLS (not this role, which does not own the table)` });
+  } else {
+    checks.push({ id: 'force-rls', status: 'pass', message: 'FORCE ROW LEVEL SECURITY is on' });
+  }
+
+  if (table.rlsEnabled) {
+    const audit = auditPolicies(policies, context, tenantSettings);
+    if (audit.applicable.length === 0) {
+      checks.push({
+        id: 'policies',
+        status: 'warn',
+        message: policies.length === 0 ? 'no policy: RLS denies every row (a forgotten policy?)' : `no policy applies to role "${role.name}" (${policies.map((p) => p.name).join(', ')} name other roles): RLS denies it every row`,
+      });
+    }
+    for (const u of audit.unparsed) {
+      checks.push({ id: 'policies', status: 'inconclusive', message: `policy "${u.policy}": expression could not be parsed for analysis: ${u.expression}` });
+    }
+    if (audit.applicable.length > 0) {
+      const privilegeFor = { select: table.privileges.select, insert: table.privileges.insert, update: table.privileges.update, delete: table.privileges.delete };
+      for (const f of audit.findings) {
+        const status: CheckStatus = !f.open ? 'pass' : privilegeFor[f.command] || table.owned ? 'leak' : 'warn';
+        const suffix = f.open && status === 'warn' ? ` (the role has no ${f.command.toUpperCase()} privilege here)` : '';
+        checks.push({ id: `policy-${f.command}`, status, message: `${f.message}${suffix}` });
+      }
+    }
+    bypassSettings = audit.bypassSettings;
+    magicTenantValues = audit.magicTenantValues;
+  }
+
+  if (table.privileges.truncate) {
+    const how = table.owned ? ' (as the owner)' : '';
+    checks.push({ id: 'truncate', status: 'leak', message: `role "${role.name}" holds TRUNCATE${how}: TRUNCATE ignores RLS and removes every tenant's rows` });
+  }
+
+  for (const v of views) {
+    if (!v.selectable) continue;
+    if (v.kind === 'm') {
+      checks.push({ id: 'view-security-invoker', status: 'leak', message: `materialized view ${v.sqlName} reads this table: materialized views have no RLS and hold rows of every tenant its owner could see` });
+    } else if (!v.securityInvoker) {
+      checks.push(
+        v.ownerBypasses
+          ? { id: 'view-security-invoker', status: 'leak', message: `view ${v.sqlName} lacks security_invoker and its owner "${v.owner}" bypasses RLS on this table: the view shows every tenant's rows` }
+          : { id: 'view-security-invoker', status: 'warn', message: `view ${v.sqlName} lacks security_invoker: it applies the policies of its owner "${v.owner}", not of the caller` },
+      );
+    }
+  }
+  for (const p of partitions) {
+    if (p.rlsEnabled) continue;
+    checks.push(
+      p.reachable
+        ? { id: 'partition-rls', status: 'leak', message: `partition ${p.sqlName} has no row-level security: queried directly it shows every tenant's rows, whatever the parent's policies` }
+        : { id: 'partition-rls', status: 'warn', message: `partition ${p.sqlName} has no row-level security (this role has no privilege on it)` },
+    );
+  }
+  // Views are probed too: a view runs with its owner's rights, so only a read through it shows the truth.
+  return { checks, bypassSettings, magicTenantValues, views: views.filter((v) => v.selectable && v.kind === 'v').map((v) => v.sqlName) };
+}
+
+/** `SELECT` of at most SELECT_SAMPLE_LIMIT rows: how many rows, of how many tenants, are visible. */
+async function countVisible(prober: Prober, relation: string, tenantColumn: ColumnRow | null): Promise<{ rows: number; tenants: number | null }> {
+  const tenantExpr = tenantColumn ? `count(DISTINCT ${quoteIdent(tenantColumn.name)})::int` : 'NULL::int';
+  const column = tenantColumn ? quoteIdent(tenantColumn.name) : '1 AS one';
+  const { rows } = await prober.query<{ n: number; tenants: number | null }>(
+    `SELECT count(*)::int AS n, ${tenantExpr} AS tenants FROM (SELECT ${column} FROM ${relation} LIMIT ${SELECT_SAMPLE_LIMIT}) s`,
+  );
+  return { rows: rows[0]?.n ?? 0, tenants: rows[0]?.tenants ?? null };
+}
+
+function rowsText(n: number): string {
+  return n >= SELECT_SAMPLE_LIMIT ? `at least ${n} rows` : `${n} row${n === 1 ? '' : 's'}`;
+}
+
+/** Errors a step cannot interpret: it timed out or waited on a lock. */
+const STOPPED = new Set(['57014', '55P03']);
+
+async function selectNoContext(prober: Prober, table: TableRow, tenantSettings: readonly string[]): Promise<ProbeCheck> {
+  const id = 'select-no-context';
+  if (!table.privileges.select) return { id, status: 'skipped', message: 'no SELECT privilege' };
+  const outcome = await prober.step([], async () => {
+    const state = await prober.query<{ unset: boolean }>(`SELECT bool_and(current_setting(s, true) IS NULL) AS unset FROM unnest($1::text[]) s`, [tenantSettings]);
+    return { unset: state.rows[0]?.unset ?? true, ...(await countVisible(prober, table.sqlName, null)) };
+  });
+  if (!outcome.ok) {
+    if (outcome.error.sqlState && STOPPED.has(outcome.error.sqlState)) return inconclusive(id, outcome.error);
+    return { id, status: 'pass', message: `with no tenant context the read fails closed: ${outcome.error.message}`, sqlState: outcome.error.sqlState ?? undefined };
+  }
+  const how = outcome.value.unset ? 'with no tenant setting' : "with the tenant setting empty ('' — how a pooled connection looks after another tenant's transaction)";
+  if (outcome.value.rows > 0) return { id, status: 'leak', message: `SELECT ${how} returned ${rowsText(outcome.value.rows)}`, rows: outcome.value.rows };
+  return { id, status: 'pass', message: `SELECT ${how} returned no rows`, rows: 0 };
+}
+
+function inconclusive(id: string, error: SqlError, what = 'the step'): ProbeCheck {
+  return { id, status: 'inconclusive', message: `${what} could not conclude: ${error.message}`, sqlState: error.sqlState ?? undefined };
+}
+
+function contextSettings(tenantSettings: readonly string[], value: string): [string, string][] {
+  return tenantSettings.map((s) => [s, value]);
+}
+
+const BYPASS_GUESSES = ['on', 'true', '1'];
+const MAX_BYPASS_ATTEMPTS = 12;
+
+async function crossTenantSteps(
+  prober: Prober,
+  table: TableRow,
+  tenantColumn: ColumnRow | null,
+  audit: TableAudit,
+  tenantSettings: readonly string[],
+  seeded: SeededTable | undefined,
+): Promise<ProbeCheck[]> {
+  const checks: ProbeCheck[] = [];
+  const fresh = freshTenantValue(tenantColumn);
+  const freshContext = contextSettings(tenantSettings, fresh);
+  const canSelect = table.privileges.select;
+
+  // A tenant value nobody uses: every visible row belongs to another tenant.
+  const readUnder = async (id: string, settings: [string, string][], what: string, relation = table.sqlName, column = tenantColumn): Promise<ProbeCheck> => {
+    const outcome = await prober.step(settings, () => countVisible(prober, relation, column));
+    if (!outcome.ok) return inconclusive(id, outcome.error, `SELECT ${what}`);
+    const { rows, tenants } = outcome.value;
+    if (rows === 0) return { id, status: 'pass', message: `SELECT ${what} returned no rows`, rows };
+    const ofTenants = tenants ? ` of ${tenants} other tenant${tenants === 1 ? '' : 's'}` : ' of other tenants';
+    return { id, status: 'leak', message: `SELECT ${what} returned ${rowsText(rows)}${ofTenants}`, rows };
+  };
+
+  if (!canSelect) {
+    checks.push({ id: 'select-empty-context', status: 'skipped', message: 'no SELECT privilege' });
+    checks.push({ id: 'select-other-tenant', status: 'skipped', message: 'no SELECT privilege' });
+  } else {
+    const empty = await readUnder('select-empty-context', contextSettings(tenantSettings, ''), "with the tenant setting empty ('')");
+    if (empty.status === 'inconclusive' && !(empty.sqlState && STOPPED.has(empty.sqlState))) {
+      // '' that does not cast to the tenant type fails the read: closed, not unknown (SPEC behaviour 5).
+      checks.push({ ...empty, status: 'pass', message: `with the tenant setting empty ('') the read fails closed: ${empty.message.replace(/^.*could not conclude: /, '')}` });
+    } else {
+      checks.push(empty);
+    }
+    checks.push(await readUnder('select-other-tenant', freshContext, `as a fresh tenant (${fresh}) that owns no rows`));
+
+    let attempts = 0;
+    for (const [setting, values] of audit.bypassSettings) {
+      for (const value of values.size > 0 ? values : BYPASS_GUESSES) {
+        if (attempts++ >= MAX_BYPASS_ATTEMPTS) break;
+        checks.push(await readUnder('select-bypass-setting', [...freshContext, [setting, value]], `as a fresh tenant with ${setting} = '${value}'`));
+      }
+    }
+    for (const value of audit.magicTenantValues) {
+      if (attempts++ >= MAX_BYPASS_ATTEMPTS) break;
+      checks.push(await readUnder('select-magic-tenant', contextSettings(tenantSettings, value), `with the tenant context set to the literal '${value}' a policy tests`));
+    }
+  }
+  for (const view of audit.views) {
+    const check = await readUnder('view-other-tenant', freshContext, `through view ${view} as a fresh tenant`, view, null);
+    checks.push(check.status === 'leak' ? { ...check, message: `${check.message}: the view bypasses the table's policies` } : check);
+  }
+
+  if (!tenantColumn) {
+    for (const id of ['insert-other-tenant', 'update-other-tenant', 'delete-other-tenant', 'move-own-row']) {
+      checks.push({ id, status: 'skipped', message: 'the table has no tenant column' });
+    }
+    return checks;
+  }
+  const tc = quoteIdent(tenantColumn.name);
+  let counter = 1_000_000 + Math.floor(Math.random() * 1000);
+  const next = () => counter++;
+  const own = seeded?.own ?? fresh;
+  const other = seeded?.other ?? freshTenantValue(tenantColumn);
+  const ownContext = contextSettings(tenantSettings, own);
+  const triggerNote = table.hasUserTriggers ? ' (the table has triggers, which may rewrite the row)' : '';
+
+  // INSERT for another tenant: RLS's WITH CHECK must refuse it with 42501.
+  if (!table.privileges.insert) {
+    checks.push({ id: 'insert-other-tenant', status: 'skipped', message: 'no INSERT privilege' });
+  } else {
+    const row = buildRow(table.columns, { [tenantColumn.name]: other, ...(seeded?.otherRow ?? {}) }, next, { avoidSequences: true });
+    if (row.missing.length > 0) {
+      checks.push({ id: 'insert-other-tenant', status: 'inconclusive', message: `no value could be made for NOT NULL ${row.missing.join(', ')}` });
+    } else {
+      const outcome = await prober.step(ownContext, () => prober.query(insertSql(table.sqlName, row), row.values));
+      checks.push(writeVerdict('insert-other-tenant', outcome, `INSERT of a row for tenant ${other} while acting as tenant ${own}`, triggerNote));
+    }
+  }
+
+  // UPDATE and DELETE without WHERE: no SELECT right is involved, only the command's own policies.
+  if (!table.privileges.update) {
+    checks.push({ id: 'update-other-tenant', status: 'skipped', message: 'no UPDATE privilege' });
+  } else if (!canSelect) {
+    checks.push({ id: 'update-other-tenant', status: 'skipped', message: 'no SELECT privilege to write SET col = col' });
+  } else {
+    const outcome = await prober.step(freshContext, () => prober.query(`UPDATE ${table.sqlName} SET ${tc} = ${tc}`));
+    checks.push(touchVerdict('update-other-tenant', outcome, 'UPDATE as a fresh tenant'));
+  }
+  if (!table.privileges.delete) {
+    checks.push({ id: 'delete-other-tenant', status: 'skipped', message: 'no DELETE privilege' });
+  } else {
+    const outcome = await prober.step(freshContext, () => prober.query(`DELETE FROM ${table.sqlName}`));
+    if (!outcome.ok && outcome.error.sqlState === '23503') {
+      checks.push({ id: 'delete-other-tenant', status: 'leak', message: `DELETE as a fresh tenant reached rows of other tenants (a foreign key then refused: ${outcome.error.message})`, sqlState: '23503' });
+    } else {
+      checks.push(touchVerdict('delete-other-tenant', outcome, 'DELETE as a fresh tenant'));
+    }
+  }
+
+  // Moving an own row to another tenant: the UPDATE's check (WITH CHECK, or USING reused) must refuse.
+  if (!table.privileges.update) {
+    checks.push({ id: 'move-own-row', status: 'skipped', message: 'no UPDATE privilege' });
+  } else {
+    const setOther = `UPDATE ${table.sqlName} SET ${tc} = $1::${tenantColumn.type}`;
+    const outcome = await prober.step(ownContext, async () => {
+      if (!seeded) {
+        if (!table.privileges.insert) throw Object.assign(new Error('no own row to move: the role may not INSERT one'), { code: 'RLSG1' });
+        const row = buildRow(table.columns, { [tenantColumn.name]: own }, next, { avoidSequences: true });
+        if (row.missing.length > 0) throw Object.assign(new Error(`no own row to move: no value for NOT NULL ${row.missing.join(', ')}`), { code: 'RLSG1' });
+        try {
+          await prober.query(insertSql(table.sqlName, row), row.values);
+        } catch (error) {
+          const e = toSqlError(error);
+          throw Object.assign(new Error(`no own row to move: inserting one failed: ${e.message}`), { code: e.sqlState ?? 'RLSG1' });
+        }
+      }
+      return prober.query(setOther, [other]);
+    });
+    if (outcome.ok && outcome.value.rowCount === 0) {
+      checks.push({ id: 'move-own-row', status: 'inconclusive', message: `no own row of tenant ${own} was visible to move`, rows: 0 });
+    } else {
+      checks.push(writeVerdict('move-own-row', outcome, `UPDATE moving tenant ${own}'s row to tenant ${other}`, triggerNote));
+    }
+  }
+  return checks;
+}
+
+/** A write that RLS must refuse with 42501 ("new row violates row-level security policy"). */
+function writeVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: string, note: string): ProbeCheck {
+  if (outcome.ok) return { id, status: 'leak', message: `${what} succeeded${note}`, rows: outcome.value.rowCount };
+  const { sqlState, message } = outcome.error;
+  if (sqlState === '42501' && /row-level security|row level security/i.test(message)) {
+    return { id, status: 'pass', message: `${what} was refused: ${message}`, sqlState };
+  }
+  return inconclusive(id, outcome.error, what);
+}
+
+/** UPDATE/DELETE as a tenant that owns no rows: every row touched belongs to another tenant. */
+function touchVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: string): ProbeCheck {
+  if (!outcome.ok) return inconclusive(id, outcome.error, what);
+  const n = outcome.value.rowCount;
+  if (n === 0) return { id, status: 'pass', message: `${what} touched no rows`, rows: 0 };
+  return { id, status: 'leak', message: `${what} touched ${n} row${n === 1 ? '' : 's'} of other tenants`, rows: n };
+}
+
+/** SECURITY DEFINER functions: the search_path must be pinned with pg_temp last (SPEC 4, behaviour 8). */
+function auditFunction(f: DefinerFunctionRow, role: RoleRow): FunctionReport {
+  const checks: ProbeCheck[] = [];
+  const path = f.searchPath === null ? null : f.searchPath.split(',').map((p) => p.trim().replace(/^"(.*)"$/, '$1').toLowerCase()).filter((p) => p !== '' && p !== "''");
+  const temp = role.canCreateTemp
+    ? `role "${role.name}" can create temporary tables that shadow its unqualified names`
+    : `role "${role.name}" cannot create temporary tables, but roles that can may shadow its names`;
+  const status: CheckStatus = role.canCreateTemp ? 'leak' : 'warn';
+  if (path === null) {
+    checks.push({ id: 'definer-search-path', status, message: `SECURITY DEFINER without SET search_path: it runs with the caller's search_path (pg_temp first); ${temp}` });
+  } else if (path.length === 0) {
+    checks.push({ id: 'definer-search-path', status: 'warn', message: `search_path is empty: pg_temp is searched first, so every name in the body must be schema-qualified` });
+  } else if (path[path.length - 1] !== 'pg_temp') {
+    checks.push({ id: 'definer-search-path', status, message: `search_path = ${f.searchPath} does not put pg_temp last, so pg_temp is searched first; ${temp}` });
+  } else {
+    checks.push({ id: 'definer-search-path', status: 'pass', message: `search_path = ${f.searchPath} puts pg_temp last` });
+  }
+  if (f.publicExecute) checks.push({ id: 'definer-public-execute', status: 'warn', message: 'EXECUTE is granted to PUBLIC: every role can call this cross-tenant hole' });
+  return { function: f.signature, owner: f.owner, searchPath: f.searchPath, leaks: checks.filter((c) => c.status === 'leak').map((c) => c.message), checks };
+}
