@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
+import { PACKAGE_ROOT } from './package-root.js';
 
 export const CONFIG_FILE_NAME = 'rls-guard.config.json';
 
@@ -60,12 +60,12 @@ export class ConfigError extends Error {
   }
 }
 
-const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schema', 'rls-guard.config.schema.json');
+const schemaPath = join(PACKAGE_ROOT, 'schema', 'rls-guard.config.schema.json');
 let validator: ReturnType<Ajv['compile']> | null = null;
 
 function validate(value: unknown): ErrorObject[] {
   if (!validator) {
-    const schema = JSON.parse(readFileSync(existsSync(schemaPath) ? schemaPath : join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'rls-guard.config.schema.json'), 'utf8'));
+    const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
     validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   return validator(value) ? [] : [...(validator.errors ?? [])];

@@ -16,7 +16,15 @@ export interface StatementRange {
   end: number;
 }
 
+export interface CommentRange {
+  type: 'LineComment' | 'BlockComment';
+  /** Character offsets of the whole comment, delimiters included. */
+  start: number;
+  end: number;
+}
+
 export interface LexedScript {
+  comments: CommentRange[];
   /** The text with psql meta-commands blanked and psql variables replaced by placeholders. */
   sanitized: string;
   /** True when `sanitized` differs from the input. */
@@ -88,6 +96,7 @@ function dollarTagEnd(text: string, i: number): number {
 export function lexScript(text: string): LexedScript {
   const n = text.length;
   const statements: StatementRange[] = [];
+  const comments: CommentRange[] = [];
   let out: string[] | null = null; // lazily built sanitized text pieces
   let copiedUpTo = 0;
   const replace = (from: number, to: number, replacement: string) => {
@@ -129,7 +138,9 @@ export function lexScript(text: string): LexedScript {
     }
     if (c === 45 && text.charCodeAt(i + 1) === 45) {
       const nl = text.indexOf('\n', i);
-      i = nl === -1 ? n : nl;
+      const end = nl === -1 ? n : nl;
+      comments.push({ type: 'LineComment', start: i, end: end > i && text.charCodeAt(end - 1) === 13 ? end - 1 : end });
+      i = end;
       continue;
     }
     if (c === 47 && text.charCodeAt(i + 1) === 42) {
@@ -138,6 +149,7 @@ export function lexScript(text: string): LexedScript {
         unterminatedAt ??= i;
         break;
       }
+      comments.push({ type: 'BlockComment', start: i, end });
       i = end;
       continue;
     }
@@ -291,5 +303,5 @@ export function lexScript(text: string): LexedScript {
     (out as string[]).push(text.slice(copiedUpTo));
     sanitized = (out as string[]).join('');
   }
-  return { sanitized, changed: sanitized !== text, statements, unterminatedAt };
+  return { sanitized, changed: sanitized !== text, statements, comments, unterminatedAt };
 }

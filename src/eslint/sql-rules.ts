@@ -1,0 +1,46 @@
+/**
+ * The SQL rules as ESLint rules for the `rls-guard/sql` language. One implementation: each rule
+ * reports the findings the analyzer attributes to the linted file for that rule id, computed from
+ * the file's whole migration history (so `eslint` and `rls-guard check` agree).
+ */
+import { ruleDocsUrl } from '../docs-url.js';
+import type { SqlRule } from '../rule.js';
+import { sqlRules } from '../../rules/sql/index.js';
+import { analysisForFile } from './history.js';
+
+interface SqlRuleContextLike {
+  physicalFilename: string;
+  filename: string;
+  sourceCode: { text: string };
+  report(descriptor: { loc: { start: { line: number; column: number }; end: { line: number; column: number } }; messageId: string; data: Record<string, string> }): void;
+}
+
+function toEslintRule(rule: SqlRule) {
+  return {
+    meta: {
+      type: 'problem' as const,
+      language: 'rls-guard/sql',
+      languages: ['rls-guard/sql'],
+      docs: { description: rule.description, url: ruleDocsUrl(rule.id), recommended: true },
+      messages: { finding: '{{message}}' },
+      schema: [],
+    },
+    create(context: SqlRuleContextLike) {
+      return {
+        Program() {
+          const { analysis, file } = analysisForFile(context.physicalFilename || context.filename, context.sourceCode.text);
+          for (const finding of analysis.findings) {
+            if (finding.ruleId !== rule.id || finding.location.file !== file) continue;
+            const { line, column, endLine, endColumn } = finding.location;
+            context.report({ loc: { start: { line, column }, end: { line: endLine, column: endColumn } }, messageId: 'finding', data: { message: finding.message } });
+          }
+        },
+      };
+    },
+  };
+}
+
+export const sqlEslintRules = Object.fromEntries(sqlRules.map((r) => [r.id, toEslintRule(r)]));
+
+/** Every SQL rule at its default severity. */
+export const sqlRecommended: Record<string, 'error' | 'warn'> = Object.fromEntries(sqlRules.map((r) => [`rls-guard/${r.id}`, r.severity === 2 ? 'error' : 'warn']));
