@@ -1,0 +1,49 @@
+/**
+ * require-force-rls: a tenant table with RLS also has FORCE ROW LEVEL SECURITY; the owner bypasses
+ * every policy otherwise (SPEC behaviour 1).
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSql, ruleHits } from '../support/check-sql.js';
+
+const RULE = 'require-force-rls';
+const hits = (sql: string | Record<string, string>, config = {}) => ruleHits(RULE, sql, config);
+const TABLE = 'CREATE TABLE docs (tenant_id uuid NOT NULL);';
+
+describe(RULE, () => {
+  describe('ok', () => {
+    it.each([
+      ['ENABLE and FORCE', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nALTER TABLE docs FORCE ROW LEVEL SECURITY;`],
+      ['ENABLE and FORCE in one ALTER TABLE', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;`],
+      ['FORCE in a later migration', { '001_a.sql': `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`, '002_b.sql': 'ALTER TABLE docs FORCE ROW LEVEL SECURITY;' }],
+      ['no RLS at all is require-rls\'s finding', TABLE],
+      ['NO FORCE after FORCE is no-rls-disable\'s finding', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\nALTER TABLE docs NO FORCE ROW LEVEL SECURITY;`],
+      ['FORCE inside a DO block is replayed', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nDO $$ BEGIN IF true THEN ALTER TABLE docs FORCE ROW LEVEL SECURITY; END IF; END $$;`],
+    ] as const)('%s', async (_name, sql) => {
+      expect(await hits(sql)).toEqual([]);
+    });
+  });
+
+  describe('errors', () => {
+    it('ENABLE without FORCE: error at the ENABLE', async () => {
+      const findings = (await checkSql(`${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`)).filter((f) => f.ruleId === RULE);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ severity: 2, location: { file: '001.sql', line: 2, column: 1 } });
+      expect(findings[0]!.message).toContain('Tenant table public.docs enables RLS without FORCE ROW LEVEL SECURITY');
+      expect(findings[0]!.message).toContain('Add ALTER TABLE public.docs FORCE ROW LEVEL SECURITY.');
+    });
+
+    it('the message names an explicit owner', async () => {
+      const [finding] = (await checkSql(`${TABLE}\nALTER TABLE docs OWNER TO migrator;\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`)).filter((f) => f.ruleId === RULE);
+      expect(finding!.message).toContain('its owner migrator bypasses every policy');
+    });
+
+    it.each([
+      ['a partition enables RLS but not FORCE', "CREATE TABLE events (tenant_id uuid NOT NULL, at date) PARTITION BY RANGE (at); ALTER TABLE events ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\nCREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\nALTER TABLE events_2024 ENABLE ROW LEVEL SECURITY;", ['001.sql:3']],
+      ['FORCE on another table', `${TABLE}\nCREATE TABLE notes (tenant_id uuid NOT NULL);\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nALTER TABLE notes FORCE ROW LEVEL SECURITY;`, ['001.sql:3']],
+      ['re-enabling later moves the finding', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`, ['001.sql:3']],
+      ['FORCE on the quoted table does not force the folded one', 'CREATE TABLE tenant_docs (tenant_id uuid NOT NULL);\nALTER TABLE tenant_docs ENABLE ROW LEVEL SECURITY;\nCREATE TABLE "Tenant_Docs" (tenant_id uuid NOT NULL);\nALTER TABLE "Tenant_Docs" ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;', ['001.sql:2']],
+    ] as const)('%s', async (_name, sql, expected) => {
+      expect(await hits(sql)).toEqual(expected);
+    });
+  });
+});
