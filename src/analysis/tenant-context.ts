@@ -236,6 +236,10 @@ export class TenantContext {
             };
           }
           if (this.isContext(n.lexpr) || this.isContext(n.rexpr)) return { pinned: false, reason: 'the tenant context is compared with something other than the tenant column' };
+          const setting = this.otherSetting(n.lexpr) ?? this.otherSetting(n.rexpr);
+          if (setting) {
+            return { pinned: false, reason: `it tests the setting ${setting}, which is not the tenant context: any session that sets it (SET ${setting} = ...) reaches every tenant's rows` };
+          }
           return { pinned: false, reason: 'a comparison that does not involve the tenant column and the tenant context (a bypass switch?)' };
         }
         if (n.kind === 'AEXPR_IN' && op === '=' && this.isTenantColumn(n.lexpr)) {
@@ -249,6 +253,16 @@ export class TenantContext {
       default:
         return { pinned: false, reason: 'a predicate that does not compare the tenant column with the tenant context' };
     }
+  }
+
+  /** The name of a setting read with current_setting() that is not a tenant setting (a bypass switch). */
+  private otherSetting(node: AstNode | null | undefined): string | null {
+    const u = unwrap(stripValueWrappers(node));
+    if (!u || u[0] !== 'FuncCall') return null;
+    const fn = names(u[1].funcname);
+    if (fn[fn.length - 1]?.toLowerCase() !== 'current_setting') return null;
+    const setting = constString(u[1].args?.[0]);
+    return setting !== null && !this.settings.has(setting.toLowerCase()) ? setting : null;
   }
 
   /** `... WHERE m.tenant_id = t.tenant_id ...`: the subquery ties its rows to the outer row's tenant. */

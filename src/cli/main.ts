@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /** The `rls-guard` command. */
+import { probeCommand } from '../probe/command.js';
 import { checkCommand } from './check-command.js';
 
 const USAGE = `Usage: rls-guard <command> [options]
 
 Commands:
   check [paths...]    lint migrations: replay them and report isolation defects (the CI gate)
+  probe --url URL     connect as the app role and prove isolation on a live database (rolled back)
 
 Run "rls-guard <command> --help" for a command's options.`;
 
@@ -20,6 +22,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check':
       return checkCommand(rest, io);
+    case 'probe':
+      return probeCommand(rest, { ...io, env: process.env });
     case undefined:
     case '-h':
     case '--help':
