@@ -9,6 +9,8 @@ export interface Finding {
   severity: Severity;
   message: string;
   location: SourceLocation;
+  /** What the finding is about (`public.invoices`, `public.f(text)`), for stable fingerprints. */
+  object?: string;
 }
 
 export const RULE_PREFIX = 'rls-guard/';

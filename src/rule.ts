@@ -16,6 +16,8 @@ export interface SqlRuleContext {
 export interface SqlRuleReport {
   message: string;
   location: SourceLocation;
+  /** The object the finding is about (`public.invoices`, `public.f(text)`): part of its stable fingerprint. */
+  object: string;
 }
 
 export interface SqlRule {
@@ -27,5 +29,5 @@ export interface SqlRule {
 }
 
 export function toFinding(rule: SqlRule, report: SqlRuleReport, severity: Severity = rule.severity): Finding {
-  return { ruleId: rule.id, severity, message: report.message, location: report.location };
+  return { ruleId: rule.id, severity, message: report.message, location: report.location, object: report.object };
 }

@@ -29,6 +29,7 @@ const rule: SqlRule = {
         const all = risky.length === RISKY.length ? ' (GRANT ALL includes them)' : '';
         reports.push({
           message: `${who} is granted ${risky.map((r) => r.privilege.toUpperCase()).join(', ')} on tenant table ${key}${all}: ${risky.map((r) => r.why).join('; ')}. Grant only SELECT, INSERT, UPDATE, DELETE.`,
+          object: `${key} to ${grantee}`,
           location: at,
         });
       }

@@ -20,6 +20,7 @@ const rule: SqlRule = {
       const app = tenancy.isAppRole(role.name) ? ' It is an app role: for the application every policy is inert.' : '';
       reports.push({
         message: `Role ${role.name} is ${what}: it bypasses row-level security on every table, FORCE included.${app} Remove the attribute, or list the role in allowBypassRoles if it is a migration or admin role.`,
+        object: `role ${role.name}`,
         location: role.privilegedAt ?? role.createdAt,
       });
     }
@@ -31,6 +32,7 @@ const rule: SqlRule = {
           if (!privileged.has(reached)) continue;
           reports.push({
             message: `App role ${appRole} is a member of ${parent}${reached !== parent ? ` (and so of ${reached})` : ''}, which bypasses row-level security: SET ROLE ${reached} turns every policy off for the application.`,
+            object: `${appRole} member of ${parent}`,
             location: at,
           });
           break;
@@ -41,6 +43,7 @@ const rule: SqlRule = {
       if (!table.owner || !tenancy.isAppRole(table.owner)) continue;
       reports.push({
         message: `App role ${table.owner} owns tenant table ${table.schema}.${table.name}: an owner bypasses its policies unless FORCE ROW LEVEL SECURITY is set, and can disable RLS itself. Let a migration role own the table.`,
+        object: `${table.schema}.${table.name} owned by ${table.owner}`,
         location: table.ownerSetAt ?? table.createdAt,
       });
     }

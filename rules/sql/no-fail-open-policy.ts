@@ -29,6 +29,7 @@ const rule: SqlRule = {
       for (const { policy, commands, reason } of opened.values()) {
         reports.push({
           message: `Policy ${policy.name} on ${key} lets the app reach other tenants' rows for ${commands.join(', ')}: ${reason}. Pin ${column.name} to the tenant context (e.g. ${column.name} = current_setting('${tenancy.config.tenantSettings[0] ?? 'app.current_tenant'}')::uuid), or pair it with a RESTRICTIVE policy that does.`,
+          object: `${key} policy ${policy.name}`,
           location: policy.changedAt,
         });
       }

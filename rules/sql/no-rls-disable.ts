@@ -11,14 +11,14 @@ const rule: SqlRule = {
   severity: 2,
   description: 'Forward migrations do not disable RLS, drop FORCE, or drop the policy that pinned a tenant table.',
   check({ catalog, tenancy }) {
-    const reports: SqlRuleReport[] = catalog.rejected.filter((r) => r.ruleId === 'no-rls-disable').map((r) => ({ message: r.message, location: r.location }));
+    const reports: SqlRuleReport[] = catalog.rejected.filter((r) => r.ruleId === 'no-rls-disable').map((r) => ({ message: r.message, location: r.location, object: 'row_security table option' }));
     for (const table of tenancy.tenantTables()) {
       const name = `${table.schema}.${table.name}`;
       if (!table.rlsEnabled && table.rlsDisabledAt) {
-        reports.push({ message: `DISABLE ROW LEVEL SECURITY leaves tenant table ${name} without RLS: every role with SELECT sees every tenant's rows. Keep RLS on; fix the policy instead.`, location: table.rlsDisabledAt });
+        reports.push({ message: `DISABLE ROW LEVEL SECURITY leaves tenant table ${name} without RLS: every role with SELECT sees every tenant's rows. Keep RLS on; fix the policy instead.`, location: table.rlsDisabledAt, object: `${name} DISABLE` });
       }
       if (table.rlsEnabled && !table.rlsForced && table.forceDisabledAt) {
-        reports.push({ message: `NO FORCE ROW LEVEL SECURITY lets the owner of tenant table ${name} bypass its policies again. Keep FORCE on.`, location: table.forceDisabledAt });
+        reports.push({ message: `NO FORCE ROW LEVEL SECURITY lets the owner of tenant table ${name} bypass its policies again. Keep FORCE on.`, location: table.forceDisabledAt, object: `${name} NO FORCE` });
       }
     }
     for (const dropped of catalog.droppedPolicies) {
@@ -32,6 +32,7 @@ const rule: SqlRule = {
       if (!opened) continue;
       reports.push({
         message: `DROP POLICY ${dropped.policy.name} leaves tenant table ${dropped.table} fail-open: the policies that remain admit other tenants' rows. Recreate a policy that pins the tenant column.`,
+        object: `${dropped.table} policy ${dropped.policy.name}`,
         location: dropped.droppedAt,
       });
     }

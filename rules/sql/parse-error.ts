@@ -8,6 +8,7 @@ const rule: SqlRule = {
   check({ syntaxErrors }) {
     return syntaxErrors.map(({ error, location }) => ({
       message: `PostgreSQL cannot parse this statement: ${error.message}. The migration fails when run; the rest of the file is still analyzed.`,
+      object: error.message,
       location,
     }));
   },

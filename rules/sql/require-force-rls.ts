@@ -17,6 +17,7 @@ const rule: SqlRule = {
       return [
         {
           message: `Tenant table ${name} enables RLS without FORCE ROW LEVEL SECURITY: ${owner} bypasses every policy, and so does an app or a view that runs as the owner. Add ALTER TABLE ${name} FORCE ROW LEVEL SECURITY.`,
+          object: name,
           location: table.rlsEnabledAt ?? table.createdAt,
         },
       ];

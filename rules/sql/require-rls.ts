@@ -19,6 +19,7 @@ const rule: SqlRule = {
       return [
         {
           message: `Tenant table ${name} never enables ROW LEVEL SECURITY: every role with SELECT sees every tenant's rows.${partition} Add ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY (and FORCE) with a tenant policy.`,
+          object: name,
           location: table.createdAt,
         },
       ];

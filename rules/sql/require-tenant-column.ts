@@ -15,12 +15,13 @@ const rule: SqlRule = {
         return [
           {
             message: `Table ${name} has no tenant column (${columns}) and is not listed in globalTables: its rows belong to no tenant, so no policy can isolate them. Add the column, or list the table in globalTables if every tenant may share it.`,
+            object: name,
             location: table.createdAt,
           },
         ];
       }
       if (!column.notNull) {
-        return [{ message: `Tenant column ${name}.${column.name} is nullable: rows with a NULL tenant belong to no tenant. Declare it NOT NULL.`, location: column.location }];
+        return [{ message: `Tenant column ${name}.${column.name} is nullable: rows with a NULL tenant belong to no tenant. Declare it NOT NULL.`, location: column.location, object: `${name}.${column.name}` }];
       }
       return [];
     });

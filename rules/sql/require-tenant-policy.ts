@@ -16,6 +16,7 @@ const rule: SqlRule = {
       return [
         {
           message: `Tenant table ${name} has RLS enabled but no permissive policy that applies to ${who}${restrictiveOnly}: every query returns no rows and every write fails. Add a tenant policy.`,
+          object: name,
           location: table.rlsEnabledAt ?? table.createdAt,
         },
       ];

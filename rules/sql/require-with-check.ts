@@ -22,6 +22,7 @@ const rule: SqlRule = {
             : `PostgreSQL silently reuses USING as the write check for ${policy.command.toUpperCase()}`;
         reports.push({
           message: `Policy ${policy.name} on ${key} has no WITH CHECK: ${consequence}. State the write rule explicitly, e.g. WITH CHECK (tenant_id = current_setting('...')::uuid).`,
+          object: `${key} policy ${policy.name}`,
           location: policy.changedAt,
         });
       }

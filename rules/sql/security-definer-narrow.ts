@@ -20,7 +20,7 @@ const rule: SqlRule = {
       const atLarge = tenantTablesAtLarge(fn, tenancy);
       if (atLarge.length > 0) problems.push(`it returns or changes rows of tenant table ${atLarge.join(', ')} at large instead of one row keyed by an argument`);
       if (problems.length === 0) return [];
-      return [{ message: `SECURITY DEFINER ${fn.kind} ${fn.schema}.${fn.name}(${fn.argTypes.join(', ')}) bypasses RLS and is not narrow: ${problems.join('; ')}.`, location: fn.createdAt }];
+      return [{ message: `SECURITY DEFINER ${fn.kind} ${fn.schema}.${fn.name}(${fn.argTypes.join(', ')}) bypasses RLS and is not narrow: ${problems.join('; ')}.`, location: fn.createdAt, object: `${fn.schema}.${fn.name}(${fn.argTypes.join(',')})` }];
     });
   },
 };

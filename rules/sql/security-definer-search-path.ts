@@ -19,17 +19,18 @@ const rule: SqlRule = {
       const name = `${fn.schema}.${fn.name}(${fn.argTypes.join(', ')})`;
       const unqualified = unqualifiedRelations(fn);
       const location = fn.searchPathSetAt ?? fn.createdAt;
+      const object = `${fn.schema}.${fn.name}(${fn.argTypes.join(',')})`;
       const names = unqualified.map((n) => `\`${n}\``).join(', ');
       const fix = `Add SET search_path = pg_catalog, pg_temp (pg_temp explicitly last) and schema-qualify every name.`;
       if (fn.searchPath === null) {
         const shadow = unqualified.length > 0 ? ` a caller's temporary table named ${names} is read instead of the real one,` : '';
-        return [{ message: `SECURITY DEFINER ${fn.kind} ${name} does not pin search_path: it runs with the caller's search_path, so${shadow} and a caller can shadow any name it uses. ${fix}`, location }];
+        return [{ message: `SECURITY DEFINER ${fn.kind} ${name} does not pin search_path: it runs with the caller's search_path, so${shadow} and a caller can shadow any name it uses. ${fix}`, location, object }];
       }
       const analyzable = fn.sqlBody !== null || bodyOf(fn).analyzable;
       if (analyzable && unqualified.length === 0) return [];
       const path = fn.searchPath.length === 0 || (fn.searchPath.length === 1 && fn.searchPath[0] === '') ? "''" : fn.searchPath.join(', ');
       const what = unqualified.length > 0 ? `the unqualified ${names} resolves to a caller's temporary table first` : 'its body could not be analyzed for unqualified names';
-      return [{ message: `SECURITY DEFINER ${fn.kind} ${name} sets search_path = ${path} without pg_temp last: ${what}, so a caller can feed it forged rows. ${fix}`, location }];
+      return [{ message: `SECURITY DEFINER ${fn.kind} ${name} sets search_path = ${path} without pg_temp last: ${what}, so a caller can feed it forged rows. ${fix}`, location, object }];
     });
   },
 };

@@ -8,6 +8,7 @@ const rule: SqlRule = {
   check({ catalog }) {
     return catalog.unverifiable.map((u) => ({
       message: `Not evaluated: ${u.what} can change tables, policies or roles in ways static analysis cannot see. Run \`rls-guard verify\` to check the applied result against PostgreSQL.`,
+      object: u.what,
       location: u.location,
     }));
   },

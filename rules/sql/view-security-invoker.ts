@@ -18,10 +18,10 @@ const rule: SqlRule = {
       if (tenantReads.length === 0) return [];
       const name = `${view.schema}.${view.name}`;
       if (view.kind === 'materialized view') {
-        return [{ message: `Materialized view ${name} copies tenant table ${tenantReads.join(', ')}: it stores the rows its creator could see, and RLS never filters a materialized view. Use a view WITH (security_invoker = true), or a per-tenant table with its own policy.`, location: view.createdAt }];
+        return [{ message: `Materialized view ${name} copies tenant table ${tenantReads.join(', ')}: it stores the rows its creator could see, and RLS never filters a materialized view. Use a view WITH (security_invoker = true), or a per-tenant table with its own policy.`, location: view.createdAt, object: name }];
       }
       if (view.securityInvoker) return [];
-      return [{ message: `View ${name} reads tenant table ${tenantReads.join(', ')} with its owner's rights: unless the owner is subject to RLS, the app sees every tenant's rows through it. Create it WITH (security_invoker = true).`, location: view.changedAt }];
+      return [{ message: `View ${name} reads tenant table ${tenantReads.join(', ')} with its owner's rights: unless the owner is subject to RLS, the app sees every tenant's rows through it. Create it WITH (security_invoker = true).`, location: view.changedAt, object: name }];
     });
   },
 };
