@@ -1,16 +1,22 @@
 /**
  * The app-code (TS/JS) rules of rls-guard, by id, with their severities in the shipped configs.
- * Every rule here flags a defect that lets one tenant reach another's rows or makes a query fail
- * at run time, so `recommended` has them all at error; nothing needs type information.
+ * Every rule here flags a defect that lets one tenant reach another's rows or makes queries fail
+ * at run time, so `recommended` has them all at error. None needs type information.
  */
+import noLibpqOptions from './no-libpq-options.js';
+import noOwnerDatabaseUrl from './no-owner-database-url.js';
 import noUnscopedQuery from './no-unscoped-query.js';
 
 export const tsRules = {
   'no-unscoped-query': noUnscopedQuery,
+  'no-libpq-options': noLibpqOptions,
+  'no-owner-database-url': noOwnerDatabaseUrl,
 };
 
 export const tsRecommended: Record<string, 'error' | 'warn'> = {
   'no-unscoped-query': 'error',
+  'no-libpq-options': 'error',
+  'no-owner-database-url': 'error',
 };
 
 export const tsStrict: Record<string, 'error' | 'warn'> = {

@@ -1,0 +1,232 @@
+/**
+ * no-libpq-options: the libpq `options` startup parameter (`options: '-c statement_timeout=5000'`,
+ * `?options=...` in a connection URL, `PGOPTIONS`) is rejected by RDS Proxy, so every connection
+ * through the proxy fails. Session settings belong in the pool's `connect` handler, which runs
+ * `SET` on each new connection.
+ */
+import { AST_NODE_TYPES, ESLintUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { ruleDocsUrl } from '../../src/docs-url.js';
+import { calleeName, memberName, propertyName } from '../../src/app/database-calls.js';
+import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
+
+const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+
+export type Options = [{ connectionFactories?: string[]; tenantSettings?: string[] }];
+export type MessageIds = 'configOptions' | 'connectionStringOptions' | 'pgOptionsVariable' | 'useConnectHandler';
+
+const DEFAULT_CONNECTION_FACTORIES = ['Pool', 'Client', 'postgres', 'DataSource', 'createConnection', 'createPool', 'knex', 'Knex', 'Sequelize', 'createClient'];
+/** Keys that make an object literal a connection config even where it is not passed to a known factory. */
+const CONNECTION_KEYS = new Set(['connectionString', 'host', 'hostname', 'user', 'username', 'database', 'password', 'port', 'ssl']);
+/** Properties whose value is the driver's connection config (Knex `connection`, TypeORM `extra`). */
+const NESTED_CONFIG_KEYS = new Set(['connection', 'extra', 'driverOptions', 'dialectOptions', 'pool']);
+/** libpq connection keywords, to tell a `key=value` conninfo string from other text. */
+const CONNINFO_KEYS = new Set(['host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'options', 'sslmode', 'application_name', 'connect_timeout', 'target_session_attrs']);
+
+export const noLibpqOptions = createRule<Options, MessageIds>({
+  name: 'no-libpq-options',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow the libpq `options` startup parameter, which RDS Proxy rejects',
+    },
+    hasSuggestions: true,
+    messages: {
+      configOptions:
+        "`options` sends the libpq startup parameter{{settings}}: RDS Proxy rejects it and every connection through the proxy fails. Run `SET` in the pool's `connect` handler instead.",
+      connectionStringOptions:
+        "This connection string sets the libpq `options` startup parameter: RDS Proxy rejects it and every connection through the proxy fails. Run `SET` in the pool's `connect` handler instead.",
+      pgOptionsVariable:
+        "`PGOPTIONS` becomes the libpq `options` startup parameter: RDS Proxy rejects it and every connection through the proxy fails. Run `SET` in the pool's `connect` handler instead.",
+      useConnectHandler: "Move {{settings}} to a `{{pool}}.on('connect')` handler that runs `SET`.",
+    },
+    schema: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          connectionFactories: stringListOption('Constructors and functions whose first object argument is a connection config (`new Pool({...})`, `postgres(url, {...})`).'),
+          tenantSettings: stringListOption('Tenant settings; a startup option setting one gets no `connect` handler suggestion, since a per-connection tenant is wrong for a pool (default: `tenantSettings` from rls-guard.config.json).'),
+        },
+      },
+    ],
+    defaultOptions: [{}],
+  },
+  create(context, [options]) {
+    const factories = new Set(options.connectionFactories ?? DEFAULT_CONNECTION_FACTORIES);
+    let tenantSettings: Set<string> | null = null;
+    const isTenantSetting = (name: string): boolean => {
+      tenantSettings ??= new Set((options.tenantSettings ?? projectConfigFor(context).tenantSettings).map((s) => s.toLowerCase()));
+      return tenantSettings.has(name.toLowerCase());
+    };
+
+    function isConnectionConfig(object: TSESTree.ObjectExpression): boolean {
+      const parent = object.parent;
+      if ((parent.type === AST_NODE_TYPES.NewExpression || parent.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(object)) {
+        const name = parent.type === AST_NODE_TYPES.CallExpression ? calleeName(parent) : newCalleeName(parent);
+        if (name !== null && factories.has(name)) return true;
+      }
+      if (parent.type === AST_NODE_TYPES.Property && parent.value === object) {
+        const key = propertyName(parent);
+        if (key !== null && NESTED_CONFIG_KEYS.has(key)) return true;
+      }
+      return object.properties.some((p) => p.type === AST_NODE_TYPES.Property && CONNECTION_KEYS.has(propertyName(p) ?? ''));
+    }
+
+    function connectHandlerSuggestion(property: TSESTree.Property, object: TSESTree.ObjectExpression): TSESLint.ReportSuggestionArray<MessageIds> {
+      // Only for `const pool = new Pool({ ..., options: '-c name=value' })`: the handler needs the pool's name.
+      const value = property.value;
+      if (value.type !== AST_NODE_TYPES.Literal || typeof value.value !== 'string') return [];
+      const settings = parseStartupOptions(value.value);
+      if (!settings || settings.length === 0 || settings.some((s) => isTenantSetting(s.name))) return [];
+      const created = object.parent;
+      if (created.type !== AST_NODE_TYPES.NewExpression || newCalleeName(created) !== 'Pool') return [];
+      const declarator = created.parent;
+      if (declarator.type !== AST_NODE_TYPES.VariableDeclarator || declarator.id.type !== AST_NODE_TYPES.Identifier) return [];
+      const declaration = declarator.parent;
+      const statement = declaration.parent.type === AST_NODE_TYPES.ExportNamedDeclaration ? declaration.parent : declaration;
+      const pool = declarator.id.name;
+      const sqlText = settings.map((s) => `SET ${s.name} = ${settingValue(s.value)}`).join('; ');
+      const handler =
+        `\n\n// RDS Proxy rejects the libpq options startup parameter, so session settings are set on connect.\n` +
+        `${pool}.on('connect', (client) => {\n  client.query(${JSON.stringify(sqlText)}).catch((error) => client.emit('error', error));\n});`;
+      return [
+        {
+          messageId: 'useConnectHandler',
+          data: { settings: settings.map((s) => `\`${s.name}\``).join(', '), pool },
+          fix: (fixer) => [removeProperty(fixer, context.sourceCode, property), fixer.insertTextAfter(statement, handler)],
+        },
+      ];
+    }
+
+    function checkConnectionString(node: TSESTree.Literal | TSESTree.TemplateLiteral, text: string): void {
+      if (connectionStringHasOptions(text)) context.report({ node, messageId: 'connectionStringOptions' });
+    }
+
+    return {
+      Property(property) {
+        const parent = property.parent;
+        if (parent.type !== AST_NODE_TYPES.ObjectExpression) return;
+        const key = propertyName(property);
+        if (key === 'PGOPTIONS') {
+          context.report({ node: property, messageId: 'pgOptionsVariable' });
+          return;
+        }
+        if (key !== 'options') return;
+        const value = property.value;
+        if (value.type === AST_NODE_TYPES.ObjectExpression || value.type === AST_NODE_TYPES.ArrayExpression || value.type === AST_NODE_TYPES.ArrowFunctionExpression || value.type === AST_NODE_TYPES.FunctionExpression) return;
+        if (!isConnectionConfig(parent)) return;
+        const settings = value.type === AST_NODE_TYPES.Literal && typeof value.value === 'string' ? parseStartupOptions(value.value) : null;
+        context.report({
+          node: property,
+          messageId: 'configOptions',
+          data: { settings: settings && settings.length > 0 ? ` (${settings.map((s) => s.name).join(', ')})` : '' },
+          suggest: connectHandlerSuggestion(property, parent),
+        });
+      },
+      AssignmentExpression(node) {
+        if (node.left.type === AST_NODE_TYPES.MemberExpression && memberName(node.left) === 'PGOPTIONS' && isProcessEnv(node.left.object)) {
+          context.report({ node, messageId: 'pgOptionsVariable' });
+        }
+      },
+      Literal(node) {
+        if (typeof node.value === 'string') checkConnectionString(node, node.value);
+      },
+      TemplateLiteral(node) {
+        if (node.parent.type === AST_NODE_TYPES.TaggedTemplateExpression) return;
+        // Interpolated parts stand in as a neutral word; `options=` is in the written text or not at all.
+        checkConnectionString(node, node.quasis.map((q) => q.value.cooked ?? q.value.raw).join('x'));
+      },
+    };
+  },
+});
+
+function newCalleeName(node: TSESTree.NewExpression): string | null {
+  if (node.callee.type === AST_NODE_TYPES.Identifier) return node.callee.name;
+  if (node.callee.type === AST_NODE_TYPES.MemberExpression) return memberName(node.callee);
+  return null;
+}
+
+function isProcessEnv(node: TSESTree.Node): boolean {
+  return node.type === AST_NODE_TYPES.MemberExpression && memberName(node) === 'env' && node.object.type === AST_NODE_TYPES.Identifier && node.object.name === 'process';
+}
+
+/** Does a `postgres://` URL or a `key=value` conninfo string carry `options`? */
+export function connectionStringHasOptions(text: string): boolean {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('postgres://') || trimmed.startsWith('postgresql://')) {
+    try {
+      return new URL(trimmed).searchParams.has('options');
+    } catch {
+      return false;
+    }
+  }
+  const pairs = conninfoKeys(trimmed);
+  return pairs !== null && pairs.includes('options');
+}
+
+/** The keys of a libpq `key=value ...` conninfo string; null when the text is not one. */
+function conninfoKeys(text: string): string[] | null {
+  if (!text.includes('=')) return null;
+  const keys: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && text[i] === ' ') i++;
+    if (i >= text.length) break;
+    const eq = text.indexOf('=', i);
+    if (eq === -1) return null;
+    const key = text.slice(i, eq).trim();
+    if (!CONNINFO_KEYS.has(key)) return null;
+    keys.push(key);
+    i = eq + 1;
+    while (text[i] === ' ') i++;
+    if (text[i] === "'") {
+      i++;
+      while (i < text.length && text[i] !== "'") i += text[i] === '\\' ? 2 : 1;
+      i++;
+    } else {
+      while (i < text.length && text[i] !== ' ') i++;
+    }
+  }
+  return keys.length > 0 ? keys : null;
+}
+
+interface StartupSetting {
+  name: string;
+  value: string;
+}
+
+/** `-c statement_timeout=5000 --lock_timeout=1s` → the settings; null for anything else. */
+export function parseStartupOptions(text: string): StartupSetting[] | null {
+  const words = text.split(' ').filter((w) => w.length > 0);
+  const settings: StartupSetting[] = [];
+  for (let i = 0; i < words.length; i++) {
+    let assignment: string | undefined;
+    const word = words[i]!;
+    if (word === '-c') assignment = words[++i];
+    else if (word.startsWith('-c')) assignment = word.slice(2);
+    else if (word.startsWith('--')) assignment = word.slice(2);
+    if (!assignment) return null;
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) return null;
+    settings.push({ name: assignment.slice(0, eq).replaceAll('-', '_'), value: assignment.slice(eq + 1) });
+  }
+  return settings;
+}
+
+/** A setting value as SQL: numbers bare, anything else a quoted literal. */
+function settingValue(value: string): string {
+  if (value !== '' && !Number.isNaN(Number(value))) return value;
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function removeProperty(fixer: TSESLint.RuleFixer, sourceCode: Readonly<TSESLint.SourceCode>, property: TSESTree.Property): TSESLint.RuleFix {
+  const before = sourceCode.getTokenBefore(property);
+  const after = sourceCode.getTokenAfter(property);
+  if (after && after.value === ',') {
+    return fixer.removeRange([before ? before.range[1] : property.range[0], after.range[1]]);
+  }
+  if (before && before.value === ',') return fixer.removeRange([before.range[0], property.range[1]]);
+  return fixer.remove(property);
+}
+
+export default noLibpqOptions;

@@ -1,0 +1,153 @@
+/**
+ * no-owner-database-url: application code connects with the restricted app role's URL
+ * (`DATABASE_APP_URL`), never the owner's (`DATABASE_URL`). The table owner bypasses RLS unless
+ * the table is forced, and a superuser or BYPASSRLS owner bypasses it always; a fallback
+ * (`appUrl ?? ownerUrl`) silently turns isolation off whenever the app URL is unset.
+ * Migration scripts outside `appPaths` legitimately run as the owner and are not checked.
+ */
+import path from 'node:path';
+import { AST_NODE_TYPES, ESLintUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { ruleDocsUrl } from '../../src/docs-url.js';
+import { memberName, propertyName } from '../../src/app/database-calls.js';
+import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
+
+const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+
+export type Options = [{ ownerUrlVars?: string[]; appUrlVars?: string[]; appPaths?: string[] }];
+export type MessageIds = 'ownerUrl' | 'ownerUrlFallback' | 'useAppUrl' | 'removeFallback';
+
+export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
+  name: 'no-owner-database-url',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: "Disallow application code reading the database owner's connection URL",
+    },
+    hasSuggestions: true,
+    messages: {
+      ownerUrl:
+        "`{{variable}}` is the owner's connection URL: the table owner bypasses Row-Level Security on tables without FORCE (and a superuser or BYPASSRLS owner on all of them). Application code connects with {{appVars}}.",
+      ownerUrlFallback:
+        "Falling back to `{{variable}}`, the owner's connection URL, turns tenant isolation off whenever {{appVars}} is unset. Fail at startup instead.",
+      useAppUrl: 'Read `{{appVar}}` instead.',
+      removeFallback: 'Remove the fallback to `{{variable}}`.',
+    },
+    schema: [
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ownerUrlVars: stringListOption('Environment variables holding the owner connection URL (default: `ownerUrlVars` from rls-guard.config.json).'),
+          appUrlVars: stringListOption('Environment variables holding the restricted app role URL, used in messages and suggestions (default: `appUrlVars` from rls-guard.config.json).'),
+          appPaths: stringListOption('Globs, relative to the directory of rls-guard.config.json, of the application code this rule checks (default: `appPaths` from rls-guard.config.json).'),
+        },
+      },
+    ],
+    defaultOptions: [{}],
+  },
+  create(context, [options]) {
+    const config = projectConfigFor(context);
+    const appPaths = options.appPaths ?? config.appPaths;
+    // Globs are relative to the config file's directory; without a config file, to ESLint's cwd.
+    const root = config.configPath ? config.rootDir : context.cwd;
+    const relative = path.relative(root, path.resolve(context.cwd, context.filename)).split(path.sep).join('/');
+    if (relative.startsWith('..') || !appPaths.some((glob) => globMatches(glob, relative))) return {};
+
+    const ownerVars = new Set(options.ownerUrlVars ?? config.ownerUrlVars);
+    const appVars = options.appUrlVars ?? config.appUrlVars;
+    const appVarsText = appVars.length > 0 ? appVars.map((v) => `\`${v}\``).join(' or ') : 'the app role URL';
+
+    function report(node: TSESTree.Node, variable: string, replaceName: ((fixer: TSESLint.RuleFixer, name: string) => TSESLint.RuleFix) | null): void {
+      const fallback = fallbackOf(node, appVars);
+      if (fallback) {
+        context.report({
+          node,
+          messageId: 'ownerUrlFallback',
+          data: { variable, appVars: appVarsText },
+          suggest: [{ messageId: 'removeFallback', data: { variable }, fix: (fixer) => fixer.replaceText(fallback, context.sourceCode.getText(fallback.left)) }],
+        });
+        return;
+      }
+      const appVar = appVars[0];
+      context.report({
+        node,
+        messageId: 'ownerUrl',
+        data: { variable, appVars: appVarsText },
+        suggest: appVar && replaceName ? [{ messageId: 'useAppUrl', data: { appVar }, fix: (fixer) => replaceName(fixer, appVar) }] : [],
+      });
+    }
+
+    return {
+      MemberExpression(node) {
+        const name = memberName(node);
+        if (name === null || !ownerVars.has(name) || !isEnvObject(node.object)) return;
+        if (node.parent.type === AST_NODE_TYPES.AssignmentExpression && node.parent.left === node) return;
+        report(node, name, (fixer, appVar) =>
+          node.computed ? fixer.replaceText(node.property, JSON.stringify(appVar)) : fixer.replaceText(node.property, appVar),
+        );
+      },
+      ObjectPattern(pattern) {
+        const parent = pattern.parent;
+        const source =
+          parent.type === AST_NODE_TYPES.VariableDeclarator ? parent.init : parent.type === AST_NODE_TYPES.AssignmentExpression ? parent.right : null;
+        if (!source || !isEnvObject(source)) return;
+        for (const property of pattern.properties) {
+          if (property.type !== AST_NODE_TYPES.Property) continue;
+          const name = propertyName(property);
+          if (name !== null && ownerVars.has(name)) report(property, name, null);
+        }
+      },
+    };
+  },
+});
+
+/** `process.env`, `import.meta.env`, `Bun.env`. */
+function isEnvObject(node: TSESTree.Node): boolean {
+  let n = node;
+  while (n.type === AST_NODE_TYPES.TSNonNullExpression || n.type === AST_NODE_TYPES.ChainExpression) n = n.expression;
+  if (n.type !== AST_NODE_TYPES.MemberExpression || memberName(n) !== 'env') return false;
+  const object = n.object;
+  if (object.type === AST_NODE_TYPES.MetaProperty) return object.meta.name === 'import' && object.property.name === 'meta';
+  return object.type === AST_NODE_TYPES.Identifier && (object.name === 'process' || object.name === 'Bun');
+}
+
+/** The `app ?? owner` / `app || owner` expression when the owner read is the fallback of an app URL read. */
+function fallbackOf(node: TSESTree.Node, appVars: readonly string[]): TSESTree.LogicalExpression | null {
+  let child: TSESTree.Node = node;
+  for (let parent = node.parent; parent; child = parent, parent = parent.parent) {
+    if (parent.type === AST_NODE_TYPES.TSNonNullExpression || parent.type === AST_NODE_TYPES.ChainExpression) continue;
+    if (parent.type !== AST_NODE_TYPES.LogicalExpression || parent.operator === '&&' || parent.right !== child) return null;
+    if (readsAppUrl(parent.left, appVars)) return parent;
+  }
+  return null;
+}
+
+function readsAppUrl(node: TSESTree.Node, appVars: readonly string[]): boolean {
+  if (node.type === AST_NODE_TYPES.LogicalExpression) return readsAppUrl(node.left, appVars) || readsAppUrl(node.right, appVars);
+  if (node.type === AST_NODE_TYPES.TSNonNullExpression || node.type === AST_NODE_TYPES.ChainExpression) return readsAppUrl(node.expression, appVars);
+  if (node.type === AST_NODE_TYPES.MemberExpression) {
+    const name = memberName(node);
+    return name !== null && appVars.includes(name) && isEnvObject(node.object);
+  }
+  // A variable holding the app URL (`const appUrl = process.env.DATABASE_APP_URL`) counts as well.
+  return node.type === AST_NODE_TYPES.Identifier;
+}
+
+/** Minimal glob matching for `appPaths`: `**` any directories, `*` and `?` within one segment. */
+export function globMatches(glob: string, file: string): boolean {
+  const pattern = glob.replace(/^\.\//, '');
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*' && pattern[i + 1] === '*') {
+      const slash = pattern[i + 2] === '/';
+      source += slash ? '(?:.*/)?' : '.*';
+      i += slash ? 2 : 1;
+    } else if (ch === '*') source += '[^/]*';
+    else if (ch === '?') source += '[^/]';
+    else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`).test(file);
+}
+
+export default noOwnerDatabaseUrl;
