@@ -1,0 +1,131 @@
+/**
+ * no-fail-open-policy: for every command, the effective predicate of the policies that apply to the
+ * app (permissive OR-ed, restrictive AND-ed) pins the tenant column to the tenant context. A policy
+ * that admits other tenants' rows is reported where it was last created or changed.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSql, ruleHits } from '../support/check-sql.js';
+
+const RULE = 'no-fail-open-policy';
+const hits = (sql: string | Record<string, string>, config = {}) => ruleHits(RULE, sql, config);
+/** Line 1: a forced tenant table. Each case's policy is on line 2. */
+const TABLE = 'CREATE TABLE docs (id bigint PRIMARY KEY, tenant_id uuid NOT NULL, owner_id uuid); ALTER TABLE docs ENABLE ROW LEVEL SECURITY; ALTER TABLE docs FORCE ROW LEVEL SECURITY;';
+const CTX = "current_setting('app.current_tenant')::uuid";
+const PIN = `tenant_id = ${CTX}`;
+const on = (...lines: string[]) => [TABLE, ...lines].join('\n');
+
+describe(RULE, () => {
+  describe('ok', () => {
+    it.each([
+      ['pinned USING and WITH CHECK', `CREATE POLICY p ON docs USING (${PIN}) WITH CHECK (${PIN});`],
+      ['USING reused as the check (ALL without WITH CHECK)', `CREATE POLICY p ON docs USING (${PIN});`],
+      ['missing_ok: NULL when unset admits nothing', "CREATE POLICY p ON docs USING (tenant_id = current_setting('app.current_tenant', true)::uuid);"],
+      ['cast on the column side', "CREATE POLICY p ON docs USING (tenant_id::text = current_setting('app.current_tenant'));"],
+      ['cast with CAST()', "CREATE POLICY p ON docs USING (tenant_id = CAST(current_setting('app.current_tenant', true) AS uuid));"],
+      ['(SELECT ...) wrapper', "CREATE POLICY p ON docs USING (tenant_id = (SELECT current_setting('app.current_tenant', true)::uuid));"],
+      ['reversed operands', `CREATE POLICY p ON docs USING (${CTX} = tenant_id);`],
+      ['qualified column', `CREATE POLICY p ON docs USING (docs.tenant_id = ${CTX});`],
+      ['NULLIF(setting, \'\')', "CREATE POLICY p ON docs USING (tenant_id = nullif(current_setting('app.current_tenant', true), '')::uuid);"],
+      ['pinned AND another condition', `CREATE POLICY p ON docs USING (${PIN} AND owner_id IS NOT NULL);`],
+      ['OR of two pinned branches', `CREATE POLICY p ON docs USING (${PIN} OR (${PIN} AND id > 0));`],
+      ['restrictive pinned + permissive true', "CREATE POLICY open ON docs USING (true);\nCREATE POLICY pin ON docs AS RESTRICTIVE USING (" + PIN + ") WITH CHECK (" + PIN + ');'],
+      ['per-command policies, all pinned', `CREATE POLICY s ON docs FOR SELECT USING (${PIN});\nCREATE POLICY i ON docs FOR INSERT WITH CHECK (${PIN});\nCREATE POLICY u ON docs FOR UPDATE USING (${PIN}) WITH CHECK (${PIN});\nCREATE POLICY d ON docs FOR DELETE USING (${PIN});`],
+      ['WITH CHECK (false) admits nothing', `CREATE POLICY p ON docs USING (${PIN}) WITH CHECK (false);`],
+      ['an open policy fixed by ALTER POLICY', `CREATE POLICY p ON docs USING (true);\nALTER POLICY p ON docs USING (${PIN}) WITH CHECK (${PIN});`],
+      ['an open policy dropped', `CREATE POLICY open ON docs USING (true);\nCREATE POLICY p ON docs USING (${PIN});\nDROP POLICY open ON docs;`],
+      ['no policy at all admits nothing', 'SELECT 1;'],
+    ] as const)('%s', async (_name, policy) => {
+      expect(await hits(on(policy))).toEqual([]);
+    });
+
+    it('tenantFunctions: auth.uid()-style tenant function', async () => {
+      expect(await hits(on('CREATE POLICY p ON docs USING (tenant_id = auth.uid()) WITH CHECK (tenant_id = (SELECT auth.uid()));'), { tenantFunctions: ['auth.uid'] })).toEqual([]);
+    });
+
+    it('tenantSettings: a configured setting name', async () => {
+      expect(await hits(on("CREATE POLICY p ON docs USING (tenant_id = current_setting('app.tenant')::uuid);"), { tenantSettings: ['app.tenant'] })).toEqual([]);
+    });
+
+    it('an open policy TO another role does not apply to the app roles', async () => {
+      expect(await hits(on(`CREATE POLICY app_tenant ON docs TO app USING (${PIN});`, 'CREATE POLICY admin_all ON docs TO admin USING (true);'), { appRoles: ['app'] })).toEqual([]);
+    });
+
+    it('a global table may be open', async () => {
+      expect(await hits('CREATE TABLE plans (id bigint, tenant_id uuid); ALTER TABLE plans ENABLE ROW LEVEL SECURITY;\nCREATE POLICY read_all ON plans USING (true);', { globalTables: ['plans'] })).toEqual([]);
+    });
+  });
+
+  describe('errors', () => {
+    it('USING (true): error at the policy, naming every command it opens and why', async () => {
+      const findings = (await checkSql(on('CREATE POLICY p ON docs USING (true);'))).filter((f) => f.ruleId === RULE);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ severity: 2, location: { file: '001.sql', line: 2, column: 1 } });
+      expect(findings[0]!.message).toContain(
+        "Policy p on public.docs lets the app reach other tenants' rows for SELECT, INSERT (WITH CHECK), UPDATE (rows it can reach), UPDATE (new rows), DELETE: `true` admits every row.",
+      );
+    });
+
+    it('WITH CHECK (true) with a pinned USING opens the writes only', async () => {
+      const [finding] = (await checkSql(on(`CREATE POLICY p ON docs USING (${PIN}) WITH CHECK (true);`))).filter((f) => f.ruleId === RULE);
+      expect(finding!.message).toContain("lets the app reach other tenants' rows for INSERT (WITH CHECK), UPDATE (new rows): `true` admits every row");
+    });
+
+    it('a literal tenant value is named as such', async () => {
+      const [finding] = (await checkSql(on(`CREATE POLICY p ON docs USING (${PIN} OR tenant_id = '00000000-0000-0000-0000-000000000000');`))).filter((f) => f.ruleId === RULE);
+      expect(finding!.message).toContain('an OR branch opens it: the tenant column is compared with a literal tenant value');
+    });
+
+    it.each([
+      ['bypass setting OR-ed in', `CREATE POLICY p ON docs USING (${PIN} OR current_setting('app.bypass_rls', true) = 'on');`],
+      ['OR current_setting(...) IS NULL', `CREATE POLICY p ON docs USING (${PIN} OR current_setting('app.current_tenant', true) IS NULL);`],
+      ['coalesce(..., true)', "CREATE POLICY p ON docs USING (coalesce(tenant_id = current_setting('app.current_tenant', true)::uuid, true));"],
+      ['OR true', `CREATE POLICY p ON docs USING (${PIN} OR true);`],
+      ['an unrelated predicate', 'CREATE POLICY p ON docs USING (owner_id IS NOT NULL);'],
+      ['another setting', "CREATE POLICY p ON docs USING (tenant_id = current_setting('app.current_user')::uuid);"],
+      ['a function that is not a tenant function', 'CREATE POLICY p ON docs USING (tenant_id = auth.uid());'],
+      ['the tenant column compared with itself', 'CREATE POLICY p ON docs USING (tenant_id = tenant_id);'],
+      ['WITH CHECK (true)', `CREATE POLICY p ON docs FOR INSERT WITH CHECK (true);`],
+      ['UPDATE that reaches every row', `CREATE POLICY p ON docs FOR UPDATE USING (true) WITH CHECK (${PIN});`],
+      ['restrictive that does not pin + permissive true', `CREATE POLICY p ON docs USING (true);\nCREATE POLICY r ON docs AS RESTRICTIVE USING (owner_id IS NOT NULL);`],
+      ['a pinned policy OR-ed with an open one: the open one is reported', `CREATE POLICY p ON docs USING (true);\nCREATE POLICY q ON docs USING (${PIN});`],
+    ] as const)('%s', async (_name, policy) => {
+      expect(await hits(on(policy))).toEqual(['001.sql:2']);
+    });
+
+    it.each([
+      ['ALTER POLICY opening it: reported at the ALTER', `CREATE POLICY p ON docs USING (${PIN});\nALTER POLICY p ON docs USING (${PIN} OR current_setting('app.bypass_rls', true) = 'on');`, ['001.sql:3']],
+      ['DROP + CREATE replacing a pinned policy', { '001_a.sql': on(`CREATE POLICY p ON docs USING (${PIN});`), '002_b.sql': 'DROP POLICY p ON docs;\nCREATE POLICY p ON docs USING (true);' }, ['002_b.sql:2']],
+      ['RENAME keeps the finding at the statement that opened it', `CREATE POLICY p ON docs USING (true);\nALTER POLICY p ON docs RENAME TO q;`, ['001.sql:2']],
+    ] as const)('%s', async (_name, sql, expected) => {
+      expect(await hits(typeof sql === 'string' ? on(sql) : sql)).toEqual(expected);
+    });
+
+    it('a renamed policy is named by its final name', async () => {
+      const [finding] = (await checkSql(on('CREATE POLICY p ON docs USING (true);\nALTER POLICY p ON docs RENAME TO q;'))).filter((f) => f.ruleId === RULE);
+      expect(finding!.message).toContain('Policy q on public.docs');
+    });
+
+    it.each([
+      ['TO the app role', on('CREATE POLICY p ON docs TO app USING (true);'), ['001.sql:2']],
+      ['TO PUBLIC', on('CREATE POLICY p ON docs TO PUBLIC USING (true);'), ['001.sql:2']],
+      ['with no TO (PUBLIC)', on('CREATE POLICY p ON docs USING (true);'), ['001.sql:2']],
+      ['moved TO the app role by ALTER POLICY', on('CREATE POLICY p ON docs TO admin USING (true);', 'ALTER POLICY p ON docs TO app;'), ['001.sql:3']],
+    ] as const)('an open policy %s applies to the app (appRoles: app)', async (_name, sql, expected) => {
+      expect(await hits(sql, { appRoles: ['app'] })).toEqual(expected);
+    });
+
+    it('a restrictive policy FOR SELECT does not close the writes of a permissive ALL (true)', async () => {
+      const [finding] = (await checkSql(on(`CREATE POLICY p ON docs USING (true) WITH CHECK (true);`, `CREATE POLICY r ON docs AS RESTRICTIVE FOR SELECT USING (${PIN});`))).filter((f) => f.ruleId === RULE);
+      expect(finding).toMatchObject({ location: { line: 2 } });
+      expect(finding!.message).toContain("rows for INSERT (WITH CHECK), UPDATE (rows it can reach), UPDATE (new rows), DELETE: `true` admits every row");
+    });
+
+    it('an open policy TO a role the app is a member of', async () => {
+      expect(await hits(on('CREATE ROLE readers; GRANT readers TO app;', 'CREATE POLICY p ON docs TO readers USING (true);'), { appRoles: ['app'] })).toEqual(['001.sql:3']);
+    });
+
+    it('schema-qualified table in a schema created by the migration', async () => {
+      expect(await hits("CREATE SCHEMA app;\nCREATE TABLE app.docs (tenant_id uuid NOT NULL); ALTER TABLE app.docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON app.docs USING (true);")).toEqual(['001.sql:3']);
+    });
+  });
+});
