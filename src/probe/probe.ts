@@ -258,7 +258,10 @@ async function auditTable(prober: Prober, table: TableRow, role: RoleRow, contex
     checks.push({ id: 'force-rls', status: 'pass', message: 'FORCE ROW LEVEL SECURITY is on' });
   }
 
-  if (table.rlsEnabled) {
+  const bypasses = inert || (table.owned && !table.rlsForced);
+  if (table.rlsEnabled && bypasses) {
+    checks.push({ id: 'policies', status: 'skipped', message: `the policies do not apply to role "${role.name}": it bypasses RLS on this table` });
+  } else if (table.rlsEnabled) {
     const audit = auditPolicies(policies, context, tenantSettings);
     if (audit.applicable.length === 0) {
       checks.push({

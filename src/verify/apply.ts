@@ -1,0 +1,86 @@
+/**
+ * Applies the migration history statement by statement as the owner role, so a statement that
+ * fails is reported with its file and line and the rest still runs where it can.
+ */
+import { readFileSync } from 'node:fs';
+import { parseScript, type ParsedScript } from '../sql/parse.js';
+import { quoteIdent } from '../probe/values.js';
+import { toSqlError } from '../probe/session.js';
+import type { VerifyDatabase } from './database.js';
+
+export interface MigrationFailure {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  sqlState: string | null;
+}
+
+export interface AppliedMigrations {
+  files: string[];
+  statements: number;
+  failures: MigrationFailure[];
+  /** Statements the owner role may not run (roles with attributes, extensions), applied as the superuser instead. */
+  appliedAsSuperuser: { file: string; line: number; statement: string }[];
+  /** Roles the migrations create (`CREATE ROLE`), lower-case. */
+  createdRoles: Set<string>;
+}
+
+/** Statement kinds that need a superuser's rights (BYPASSRLS, SUPERUSER, untrusted extensions). */
+const SUPERUSER_KINDS = new Set(['CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'CreateExtensionStmt', 'AlterRoleSetStmt']);
+
+export function readMigrations(files: readonly string[]): Map<string, ParsedScript> {
+  const scripts = new Map<string, ParsedScript>();
+  for (const file of files) scripts.set(file, parseScript(readFileSync(file, 'utf8')));
+  return scripts;
+}
+
+export function rolesCreatedBy(scripts: ReadonlyMap<string, ParsedScript>): Set<string> {
+  const roles = new Set<string>();
+  for (const script of scripts.values()) {
+    for (const s of script.statements) if (s.kind === 'CreateRoleStmt' && typeof s.node.role === 'string') roles.add(s.node.role.toLowerCase());
+  }
+  return roles;
+}
+
+export async function applyMigrations(db: VerifyDatabase, scripts: ReadonlyMap<string, ParsedScript>, owner: string): Promise<AppliedMigrations> {
+  const result: AppliedMigrations = { files: [...scripts.keys()], statements: 0, failures: [], appliedAsSuperuser: [], createdRoles: rolesCreatedBy(scripts) };
+  const asOwner = `SET ROLE ${quoteIdent(owner)}`;
+  for (const [file, script] of scripts) {
+    for (const error of script.errors) {
+      const at = script.source.position(error.offset);
+      result.failures.push({ file, line: at.line, column: at.column, message: `syntax error: ${error.message}`, sqlState: '42601' });
+    }
+    await db.exec(asOwner);
+    for (const statement of script.statements) {
+      const text = script.source.text.slice(statement.start, statement.end);
+      const at = script.source.position(statement.start);
+      result.statements++;
+      try {
+        await db.exec(text);
+      } catch (error) {
+        const e = toSqlError(error);
+        if (e.sqlState === '42501' && SUPERUSER_KINDS.has(statement.kind)) {
+          try {
+            await db.exec('RESET ROLE');
+            await db.exec(text);
+            result.appliedAsSuperuser.push({ file, line: at.line, statement: text.split('\n')[0]!.slice(0, 120) });
+            continue;
+          } catch (retry) {
+            const r = toSqlError(retry);
+            result.failures.push({ file, line: at.line, column: at.column, message: r.message, sqlState: r.sqlState });
+            continue;
+          } finally {
+            await db.exec(asOwner).catch(() => {});
+          }
+        }
+        // Inside a failed transaction block every later statement fails too: report the first only.
+        if (e.sqlState !== '25P02') result.failures.push({ file, line: at.line, column: at.column, message: e.message, sqlState: e.sqlState });
+      }
+    }
+    // A file that left a transaction open (or failed inside one) must not swallow the next file.
+    await db.exec('ROLLBACK').catch(() => {});
+  }
+  await db.exec('RESET ROLE');
+  return result;
+}

@@ -1,0 +1,61 @@
+/** `rls-guard verify [paths] [--url SCRATCH_URL] [--format json] [--config FILE]`. Returns the exit code. */
+import { parseArgs } from 'node:util';
+import { ConfigError, resolveConfig } from '../config.js';
+import { MigrationPathError } from '../migrations/discover.js';
+import { parseFormat, type CommandIo } from '../probe/command.js';
+import { ProbeConnectionError } from '../probe/probe.js';
+import { redactSecrets } from '../probe/redact.js';
+import { formatVerifyReport } from './report.js';
+import { runVerify } from './verify.js';
+
+export const VERIFY_USAGE = `Usage: rls-guard verify [paths] [--url SCRATCH_URL] [--format text|json] [--config FILE]
+
+Applies the migrations (found and ordered as \`check\` does) to an embedded PostgreSQL (PGlite), or
+to an empty scratch database given by a superuser URL, as a non-superuser owner role; seeds two
+tenants' rows into every tenant table; probes each table as each app role and as the owner; and
+reports where the result disagrees with \`check\`. Exit 0: no leak; 1: a leak or a failed
+migration; 2: usage error.`;
+
+const defaultIo: CommandIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+export async function verifyCommand(argv: string[], io: CommandIo = defaultIo): Promise<number> {
+  let url: string | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string' },
+        format: { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      io.stdout(`${VERIFY_USAGE}\n`);
+      return 0;
+    }
+    const format = parseFormat(values.format);
+    if (!format) {
+      io.stderr(`rls-guard verify: unknown --format "${values.format}" (expected text or json)\n`);
+      return 2;
+    }
+    url = values.url;
+    const config = resolveConfig({ explicit: values.config, start: positionals[0] ?? io.cwd });
+    const result = await runVerify({ paths: positionals, config, url });
+    io.stdout(redactSecrets(formatVerifyReport(result, format), url));
+    return result.ok ? 0 : 1;
+  } catch (error) {
+    // Configuration, paths, arguments, an unreachable or unsuitable database: all usage errors.
+    const known = error instanceof ConfigError || error instanceof ProbeConnectionError || error instanceof MigrationPathError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const message = redactSecrets(error instanceof Error ? error.message : String(error), url);
+    io.stderr(`rls-guard verify: ${known ? '' : 'internal error: '}${message}\n`);
+    return 2;
+  }
+}
