@@ -171,6 +171,24 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
     });
   });
 
+  it('audits the search_path of SECURITY DEFINER functions the role can execute', async () => {
+    await withScratchDatabase(async (db) => {
+      await createCleanSchema(db);
+      await db.query(`
+        CREATE FUNCTION open_lookup() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
+        CREATE FUNCTION pinned_lookup() RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS 'SELECT 1';
+        CREATE FUNCTION hidden_lookup() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
+        REVOKE EXECUTE ON FUNCTION hidden_lookup() FROM PUBLIC;`);
+      const result = await probeUnchanged(db, roleUrl(db, 'probe_app', PASSWORDS.app));
+      expect(result.functions.map((f) => [f.function, f.checks.map((c) => `${c.id}:${c.status}`)])).toEqual([
+        ['open_lookup()', ['definer-search-path:leak', 'definer-public-execute:warn']],
+        ['pinned_lookup()', ['definer-search-path:pass', 'definer-public-execute:warn']],
+      ]);
+      expect(result.functions[0]!.leaks[0]).toContain('role "probe_app" can create temporary tables that shadow its unqualified names');
+      expect(result.ok).toBe(false);
+    });
+  });
+
   it('reports a step that cannot conclude as inconclusive, never as safe', async () => {
     await withScratchDatabase(async (db) => {
       await createCleanSchema(db);
