@@ -512,3 +512,24 @@ function snakeCase(name: string): string {
   }
   return out;
 }
+
+/** SQL text that parsed, where it is run or built. */
+export type ParsedSqlSite = SqlSite & { sql: EmbeddedSql & { statements: NonNullable<EmbeddedSql['statements']> } };
+
+/**
+ * A rule listener calling `onSite` once for every piece of SQL text in the file that parses:
+ * `client.query(text)`, `sql\`...\``, `$executeRawUnsafe(text)`, `sql.raw(text)`. Text reachable
+ * two ways (`db.execute(sql.raw(text))`) is visited once, from the outer call.
+ */
+export function sqlSiteListener(calls: DatabaseCalls, onSite: (site: ParsedSqlSite) => void): TSESLint.RuleListener {
+  const seen = new Set<TSESTree.Node>();
+  const visit = (site: SqlSite | null): void => {
+    if (!site?.sql?.statements || seen.has(site.sql.node)) return;
+    seen.add(site.sql.node);
+    onSite(site as ParsedSqlSite);
+  };
+  return {
+    CallExpression: (node) => visit(calls.sqlSiteOfCall(node)),
+    TaggedTemplateExpression: (node) => visit(calls.sqlSiteOfTaggedTemplate(node)),
+  };
+}
