@@ -1,0 +1,53 @@
+/**
+ * unverifiable-ddl (warning): RLS-relevant DDL that static analysis cannot see (dynamic EXECUTE in
+ * DO blocks or in functions a migration calls) is reported as not evaluated, naming
+ * `rls-guard verify`, never passed silently. Static statements in DO blocks are replayed.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSql, ruleHits } from '../support/check-sql.js';
+
+const RULE = 'unverifiable-ddl';
+const hits = (sql: string | Record<string, string>, config = {}) => ruleHits(RULE, sql, config);
+const TABLE = 'CREATE TABLE docs (tenant_id uuid NOT NULL);';
+const on = (...lines: string[]) => [TABLE, ...lines].join('\n');
+const ENABLE_ALL = `CREATE FUNCTION enable_rls(t text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t); END $$;`;
+
+describe(RULE, () => {
+  describe('ok', () => {
+    it.each([
+      ['plain DDL', on('ALTER TABLE docs ENABLE ROW LEVEL SECURITY;')],
+      ['a DO block with static DDL inside IF', on("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app') THEN CREATE ROLE app LOGIN; END IF; ALTER TABLE docs ENABLE ROW LEVEL SECURITY; END $$;")],
+      ['a DO block with a constant EXECUTE', on("DO $$ BEGIN EXECUTE 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY'; END $$;")],
+      ['a function with dynamic SQL that no migration calls', on(ENABLE_ALL)],
+      ['calling a function without dynamic SQL', on("CREATE FUNCTION one() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;", 'SELECT one();')],
+    ] as const)('%s', async (_name, sql) => {
+      expect(await hits(sql)).toEqual([]);
+    });
+  });
+
+  describe('errors', () => {
+    it('a DO block running dynamic EXECUTE: warning naming rls-guard verify', async () => {
+      const findings = (await checkSql(on("DO $$ BEGIN EXECUTE 'ALTER TABLE ' || quote_ident('docs') || ' ENABLE ROW LEVEL SECURITY'; END $$;"))).filter((f) => f.ruleId === RULE);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ severity: 1, location: { file: '001.sql', line: 2, column: 1 } });
+      expect(findings[0]!.message).toContain('Not evaluated: a DO block that runs dynamic SQL');
+      expect(findings[0]!.message).toContain('Run `rls-guard verify` to check the applied result against PostgreSQL.');
+    });
+
+    it('a migration calling a function that runs dynamic SQL', async () => {
+      const findings = (await checkSql(on(ENABLE_ALL, "SELECT enable_rls('docs');"))).filter((f) => f.ruleId === RULE);
+      expect(findings.map((f) => [f.severity, f.location.line])).toEqual([[1, 3]]);
+      expect(findings[0]!.message).toContain('a call of public.enable_rls(), which runs dynamic SQL');
+    });
+
+    it.each([
+      ['EXECUTE format(\'%I\') in a loop', on("DO $$ DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', r.tablename); END LOOP; END $$;"), ['001.sql:2']],
+      ['static DDL and dynamic EXECUTE in one DO block', on("DO $$ BEGIN ALTER TABLE docs ENABLE ROW LEVEL SECURITY; EXECUTE 'CREATE POLICY p ON docs USING (' || 'true' || ')'; END $$;"), ['001.sql:2']],
+      ['a DO block in another language', on("DO LANGUAGE plperl $$ spi_exec_query('ALTER TABLE docs DISABLE ROW LEVEL SECURITY'); $$;"), ['001.sql:2']],
+      ['CALL of a procedure that runs dynamic SQL', on("CREATE PROCEDURE lock_down(t text) LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'ALTER TABLE ' || t || ' FORCE ROW LEVEL SECURITY'; END $$;", "CALL lock_down('docs');"), ['001.sql:3']],
+      ['in a later file', { '001_a.sql': TABLE, '002_b.sql': "SELECT 1;\nDO $$ BEGIN EXECUTE 'ALTER TABLE ' || 'docs' || ' ENABLE ROW LEVEL SECURITY'; END $$;" }, ['002_b.sql:2']],
+    ] as const)('%s', async (_name, sql, expected) => {
+      expect(await hits(sql)).toEqual(expected);
+    });
+  });
+});
