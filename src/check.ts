@@ -7,9 +7,10 @@ import type { ResolvedConfig, SeveritySetting } from './config.js';
 import type { Finding, Severity } from './findings.js';
 import { discoverMigrations } from './migrations/discover.js';
 import type { Catalog, SourceLocation } from './model/catalog.js';
-import { replayMigrations } from './model/replay.js';
+import { REPLAYED_STATEMENT_KINDS, replayMigrations } from './model/replay.js';
 import { toFinding, type SqlRuleContext } from './rule.js';
-import { loadSqlParser, parseScript, type ParsedScript } from './sql/parse.js';
+import { parseScript, type ParsedScript } from './sql/parse.js';
+import { parseMany } from './sql/parse-pool.js';
 import { sqlRules } from '../rules/sql/index.js';
 
 export interface MigrationSource {
@@ -84,9 +85,13 @@ export interface CheckResult {
 
 /** Discovers, reads and analyzes migrations. Throws MigrationPathError for a path that does not exist. */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
-  await loadSqlParser();
   const files = discoverMigrations(options.paths, options.config).map((f) => f.path);
   const sources = files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-  const analysis = analyzeMigrations(sources, options.config);
+  // Large histories are parsed across cores; only statements the model replays are kept.
+  const scripts = await parseMany(
+    sources.map((s) => s.text),
+    { keep: REPLAYED_STATEMENT_KINDS },
+  );
+  const analysis = analyzeMigrations(sources, options.config, new Map(files.map((f, i) => [f, scripts[i]!])));
   return { files, findings: analysis.findings, analysis };
 }

@@ -44,16 +44,15 @@ function dollarQuote(body: string): string {
   return tag;
 }
 
-/** Parses a PL/pgSQL expression or statement text the way PL/pgSQL hands it to the SQL parser. */
-function parseEmbedded(query: string): AstNode[] | null {
-  const direct = parseFragment(query);
-  if (direct) return direct;
-  const asExpression = parseFragment(`SELECT ${query}`);
-  if (asExpression) return asExpression;
-  // Assignments (`x := expr`) reach the SQL parser without their target.
+/**
+ * Parses a PL/pgSQL expression or statement the way PL/pgSQL hands it to the SQL parser
+ * (`parseMode` 0: a statement; 2: an expression; 3-5: an assignment `target := expr`).
+ */
+function parseEmbedded(query: string, parseMode: number): AstNode[] | null {
+  if (parseMode === 0) return parseFragment(query);
+  if (parseMode === 2) return parseFragment(`SELECT ${query}`);
   const assign = query.indexOf(':=');
-  if (assign > 0) return parseFragment(`SELECT ${query.slice(assign + 2)}`);
-  return null;
+  return parseFragment(`SELECT ${assign >= 0 ? query.slice(assign + 2) : query}`);
 }
 
 function classifyDynamic(query: string): DynamicExecute {
@@ -84,27 +83,24 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
   const tree = parsePlpgsql(text);
   if (!tree) return EMPTY;
   const result: BodyAnalysis = { analyzable: true, statements: [], dynamic: [], commands: [] };
+  const commandExprs = new Set<AstNode>();
   visit(tree, (key, node) => {
     if (key === 'PLpgSQL_stmt_dynexecute') {
       const query = node.query?.PLpgSQL_expr?.query as string | undefined;
       if (query !== undefined) result.dynamic.push(classifyDynamic(query));
-    } else if (key === 'PLpgSQL_stmt_execsql') {
-      const query = node.sqlstmt?.PLpgSQL_expr?.query as string | undefined;
-      const parsed = query === undefined ? null : parseFragment(query);
+    } else if (key === 'PLpgSQL_stmt_execsql' && node.sqlstmt?.PLpgSQL_expr) {
+      commandExprs.add(node.sqlstmt.PLpgSQL_expr as AstNode);
+    } else if (key === 'PLpgSQL_expr' && typeof node.query === 'string') {
+      // Visited before its children, so an execsql's expression is known to be a command here.
+      const parsed = parseEmbedded(node.query, Number(node.parseMode ?? 0));
       if (parsed) {
         result.statements.push(...parsed);
-        result.commands.push(...parsed);
-      } else if (query !== undefined) {
+        if (commandExprs.has(node)) result.commands.push(...parsed);
+      } else if (commandExprs.has(node)) {
         result.analyzable = false;
       }
-    } else if (key === 'PLpgSQL_expr' && node.parseMode !== undefined) {
-      // Expressions in RETURN, IF, assignments, loops (execsql handled above).
-      const query = node.query as string;
-      const parsed = parseEmbedded(query);
-      if (parsed) result.statements.push(...parsed);
     }
   });
-  // Statements reached both as execsql and as their PLpgSQL_expr are harmless duplicates for readers.
   for (const d of result.dynamic) {
     if (d.constantSql) {
       const parsed = parseFragment(d.constantSql);

@@ -50,8 +50,12 @@ export class Tenancy {
     return this.tenantColumn(table) !== undefined || table.rlsEnabled || table.rlsForced || table.rlsDisabledAt !== null;
   }
 
+  private tenantTableList: TableState[] | null = null;
+
+  /** The tenant tables of the final state (computed once: rules run after the replay). */
   tenantTables(): TableState[] {
-    return [...this.catalog.tables.values()].filter((t) => this.isTenantTable(t));
+    this.tenantTableList ??= [...this.catalog.tables.values()].filter((t) => this.isTenantTable(t));
+    return this.tenantTableList;
   }
 
   /** Does the policy apply to the application? With no app roles configured, every policy might. */

@@ -161,8 +161,17 @@ export class TenantContext {
     return false;
   }
 
+  private readonly verdicts = new WeakMap<AstNode, PinVerdict>();
+
   /** Decides whether `expr` pins the tenant column to the tenant context. */
   pins(expr: AstNode | null | undefined): PinVerdict {
+    if (!expr) return this.decide(expr);
+    let verdict = this.verdicts.get(expr);
+    if (!verdict) this.verdicts.set(expr, (verdict = this.decide(expr)));
+    return verdict;
+  }
+
+  private decide(expr: AstNode | null | undefined): PinVerdict {
     const u = unwrap(expr);
     if (!u) return { pinned: false, reason: 'no expression' };
     const [kind, n] = u;

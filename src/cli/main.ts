@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `rls-guard` command. */
 import { probeCommand } from '../probe/command.js';
+import { verifyCommand } from '../verify/command.js';
 import { checkCommand } from './check-command.js';
 
 const USAGE = `Usage: rls-guard <command> [options]
@@ -8,6 +9,7 @@ const USAGE = `Usage: rls-guard <command> [options]
 Commands:
   check [paths...]    lint migrations: replay them and report isolation defects (the CI gate)
   probe --url URL     connect as the app role and prove isolation on a live database (rolled back)
+  verify [paths...]   apply the migrations to an embedded PostgreSQL and probe them as the app role
 
 Run "rls-guard <command> --help" for a command's options.`;
 
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
       return checkCommand(rest, io);
     case 'probe':
       return probeCommand(rest, { ...io, env: process.env });
+    case 'verify':
+      return verifyCommand(rest, { ...io, env: process.env });
     case undefined:
     case '-h':
     case '--help':

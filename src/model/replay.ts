@@ -107,6 +107,14 @@ function searchPathFromSet(set: AstNode): string[] | null {
   return path;
 }
 
+/** The statement kinds that change the schema model; every other statement is skipped. */
+export const REPLAYED_STATEMENT_KINDS: ReadonlySet<string> = new Set([
+  'CreateStmt', 'CreateTableAsStmt', 'ViewStmt', 'AlterTableStmt', 'RenameStmt', 'AlterObjectSchemaStmt',
+  'DropStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateFunctionStmt', 'AlterFunctionStmt',
+  'CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'GrantStmt', 'AlterDefaultPrivilegesStmt',
+  'CreateSchemaStmt', 'VariableSetStmt', 'DoStmt', 'SelectStmt', 'CallStmt',
+]);
+
 export class Replayer {
   readonly catalog = new Catalog();
   /** The session search_path of the migration runner (`SET search_path` in a migration changes it). */
@@ -129,14 +137,20 @@ export class Replayer {
     }
   }
 
-  /** The location of the current statement. */
+  private hereCache: { stmt: SqlStatement; location: SourceLocation } | null = null;
+
+  /** The location of the current statement (one object per statement: locations are never mutated). */
   private here(): SourceLocation {
+    if (this.hereCache?.stmt === this.stmt) return this.hereCache.location;
     const start = this.script.source.position(this.stmt.start);
     const end = this.script.source.position(this.stmt.end);
-    return { file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
+    const location = { file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
+    this.hereCache = { stmt: this.stmt, location };
+    return location;
   }
 
   private apply(kind: string, node: AstNode): void {
+    if (!REPLAYED_STATEMENT_KINDS.has(kind)) return;
     switch (kind) {
       case 'CreateStmt':
         return this.createTable(node);
