@@ -40,7 +40,7 @@ async function callWithForgedMembership(sql: string): Promise<{ honest: unknown;
     await db.query(`INSERT INTO memberships VALUES ('alice', '${TENANT_A}')`);
     const call = async (c: import('pg').Client) => {
       const r = await attempt(c, `SELECT public.member_notes('alice') AS tenant_id`);
-      return r.code === 'ok' ? (r as { rows: { tenant_id: string }[] }).rows.map((x) => x.tenant_id) : r;
+      return r.code === 'ok' ? (r as unknown as { rows: { tenant_id: string }[] }).rows.map((x) => x.tenant_id) : r;
     };
     const honest = await db.asRole('app_user', { 'app.current_tenant': TENANT_A }, call);
     const forged = await db.asRole('app_user', { 'app.current_tenant': TENANT_A }, async (c) => {
