@@ -13,4 +13,18 @@ export interface Finding {
   object?: string;
 }
 
+/**
+ * A problem with a suppression comment itself (no reason given, unknown rule, nothing to suppress).
+ * Like ESLint's reports about its own disable directives, it belongs to no rule: `ruleId` is null.
+ */
+export interface DirectiveProblem {
+  ruleId: null;
+  severity: Severity;
+  message: string;
+  location: SourceLocation;
+}
+
+/** Everything `rls-guard check` reports: rule findings and directive problems. */
+export type Problem = Finding | DirectiveProblem;
+
 export const RULE_PREFIX = 'rls-guard/';

@@ -3,23 +3,47 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCheck } from '../check.js';
 import { ConfigError, resolveConfig } from '../config.js';
+import type { Problem } from '../findings.js';
+import { FormatterNotFoundError, loadEslintFormatter, type ResultsFormatter } from '../format/eslint-formatter.js';
+import { formatGithub } from '../format/github.js';
+import { formatGitlab } from '../format/gitlab.js';
 import { toLintResults } from '../format/results.js';
+import { formatSarif } from '../format/sarif.js';
 import { formatStylish } from '../format/stylish.js';
+import { applyBaseline, BaselineError, createBaseline, loadBaseline, writeBaseline, type Baseline } from '../gate/baseline.js';
+import { changedFilesSince, onlyChanged, SinceError } from '../gate/since.js';
+import { applySuppressions } from '../gate/suppressions.js';
 import { MigrationPathError } from '../migrations/discover.js';
+import { sqlRules } from '../../rules/sql/index.js';
+
+export const BUILT_IN_FORMATS = ['stylish', 'json', 'sarif', 'github', 'gitlab'] as const;
 
 export const CHECK_USAGE = `Usage: rls-guard check [paths...] [options]
 
 Replays the migrations in order into a schema model and reports the final state's defects.
-With no paths, checks the migrations configured in rls-guard.config.json.
+With no paths, checks the migrations configured in rls-guard.config.json. A single file given
+as a path is analyzed alone (without the migrations before it): in hooks, prefer no paths and
+--since.
 
 Options:
   --config <file>       use this rls-guard.config.json instead of searching upwards
-  --format <name>       stylish (default) or json
+  --format <name>       stylish (default), json, sarif, github, gitlab, or any ESLint formatter
+  --since <git-ref>     report only findings in migration files added or changed since the ref
+                        (the whole history is still replayed)
+  --baseline <file>     accept the findings recorded in this file; fail only on new ones
+  --update-baseline     write the current findings to the --baseline file
   --max-warnings <n>    exit 1 when there are more than n warnings
   --no-color            plain output
-  -h, --help            show this help`;
+  -h, --help            show this help
 
-export async function checkCommand(argv: string[], io: { stdout: (s: string) => void; stderr: (s: string) => void; cwd: string; color: boolean }): Promise<number> {
+Suppress one finding with a comment on the line before the statement (or at the end of its
+first line): -- rls-guard-ignore <rule>: <reason>
+
+Exit codes: 0 no errors, 1 errors (or too many warnings), 2 usage or configuration error.`;
+
+type Io = { stdout: (s: string) => void; stderr: (s: string) => void; cwd: string; color: boolean };
+
+export async function checkCommand(argv: string[], io: Io): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -28,6 +52,9 @@ export async function checkCommand(argv: string[], io: { stdout: (s: string) => 
       options: {
         config: { type: 'string' },
         format: { type: 'string', default: 'stylish' },
+        since: { type: 'string' },
+        baseline: { type: 'string' },
+        'update-baseline': { type: 'boolean' },
         'max-warnings': { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
@@ -42,42 +69,96 @@ export async function checkCommand(argv: string[], io: { stdout: (s: string) => 
     io.stdout(`${CHECK_USAGE}\n`);
     return 0;
   }
-  const format = args.values.format!;
-  if (!['stylish', 'json'].includes(format)) {
-    io.stderr(`rls-guard check: unknown --format "${format}" (expected stylish or json)\n`);
+  const usageError = (message: string): number => {
+    io.stderr(`rls-guard check: ${message}\n`);
     return 2;
+  };
+
+  const format = args.values.format!;
+  let eslintFormatter: ResultsFormatter | null = null;
+  if (!(BUILT_IN_FORMATS as readonly string[]).includes(format)) {
+    try {
+      eslintFormatter = await loadEslintFormatter(format, io.cwd, BUILT_IN_FORMATS);
+    } catch (error) {
+      if (error instanceof FormatterNotFoundError) return usageError(error.message);
+      throw error;
+    }
   }
   let maxWarnings = -1;
   if (args.values['max-warnings'] !== undefined) {
     maxWarnings = Number(args.values['max-warnings']);
     if (!Number.isInteger(maxWarnings) || maxWarnings < 0) {
-      io.stderr(`rls-guard check: --max-warnings expects a non-negative integer (got "${args.values['max-warnings']}")\n`);
-      return 2;
+      return usageError(`--max-warnings expects a non-negative integer (got "${args.values['max-warnings']}")`);
     }
   }
+  const baselineFile = args.values.baseline === undefined ? null : resolve(io.cwd, args.values.baseline);
+  const updateBaseline = args.values['update-baseline'] === true;
+  if (updateBaseline && baselineFile === null) return usageError('--update-baseline needs --baseline <file> to know where to write');
+
   const paths = args.positionals.map((p) => resolve(io.cwd, p));
   let result;
+  let changed: Set<string> | null = null;
+  let baseline: Baseline | null = null;
   try {
     const config = resolveConfig({ explicit: args.values.config ? resolve(io.cwd, args.values.config) : undefined, start: paths[0] ?? io.cwd });
+    if (args.values.since !== undefined) changed = changedFilesSince(args.values.since, config.rootDir);
+    if (baselineFile !== null && !updateBaseline) baseline = loadBaseline(baselineFile);
     result = await runCheck({ paths, config });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof MigrationPathError) {
-      io.stderr(`rls-guard check: ${error.message}\n`);
-      return 2;
+    if (error instanceof ConfigError || error instanceof MigrationPathError || error instanceof SinceError || error instanceof BaselineError) {
+      return usageError(error.message);
     }
     throw error;
   }
-  const results = toLintResults(result.files, result.findings);
-  if (format === 'json') {
+
+  // Suppression comments first, so a finding both suppressed and baselined leaves the baseline.
+  const suppressed = applySuppressions(result.findings, result.analysis.scripts, new Set(sqlRules.map((r) => r.id)));
+  let problems: Problem[] = suppressed.problems;
+  if (baselineFile !== null) {
+    if (updateBaseline) {
+      baseline = createBaseline(problems, baselineFile);
+      writeBaseline(baselineFile, baseline);
+      const total = baseline.findings.reduce((n, e) => n + e.count, 0);
+      io.stderr(`rls-guard: wrote ${baselineFile} (${total} finding${total === 1 ? '' : 's'})\n`);
+    }
+    const outcome = applyBaseline(problems, baseline!, baselineFile);
+    problems = outcome.problems;
+    if (outcome.stale.length > 0) {
+      const lines = outcome.stale.map((e) => `  ${e.rule} ${e.object} in ${e.file}${e.count > 1 ? ` (${e.count}x)` : ''}`);
+      io.stderr(`rls-guard: note: ${outcome.stale.length} baseline entr${outcome.stale.length === 1 ? 'y no longer occurs' : 'ies no longer occur'}; run with --update-baseline to remove ${outcome.stale.length === 1 ? 'it' : 'them'} from ${baselineFile}:\n${lines.join('\n')}\n`);
+    }
+  }
+  let files = result.files;
+  if (changed !== null) {
+    problems = onlyChanged(problems, changed);
+    files = onlyChanged(files.map((file) => ({ location: { file } })), changed).map((f) => f.location.file);
+  }
+
+  const errors = problems.filter((p) => p.severity === 2).length;
+  const warnings = problems.length - errors;
+  const results = toLintResults(files, problems);
+  if (eslintFormatter) {
+    const text = await eslintFormatter(results, { maxWarnings, foundWarnings: warnings });
+    if (text) io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  } else if (format === 'json') {
     io.stdout(`${JSON.stringify(results, null, 2)}\n`);
+  } else if (format === 'sarif') {
+    io.stdout(`${formatSarif(problems, { cwd: io.cwd, rules: sqlRules })}\n`);
+  } else if (format === 'github') {
+    const text = formatGithub(problems, { cwd: io.cwd });
+    if (text) io.stdout(`${text}\n`);
+  } else if (format === 'gitlab') {
+    io.stdout(`${formatGitlab(problems, { cwd: io.cwd })}\n`);
   } else {
     const color = args.values['no-color'] ? false : (args.values.color ?? io.color);
     const text = formatStylish(results, { cwd: io.cwd, color, sourceOf: (f) => result.analysis.scripts.get(f)?.source.text });
     if (text) io.stdout(`${text}\n`);
-    else io.stdout(`rls-guard: ${result.files.length} migration file${result.files.length === 1 ? '' : 's'} checked, no problems found.\n`);
+    else {
+      const scope = changed === null ? '' : ` (${files.length} changed since ${args.values.since})`;
+      io.stdout(`rls-guard: ${result.files.length} migration file${result.files.length === 1 ? '' : 's'} checked${scope}, no problems found.\n`);
+    }
   }
-  const errors = result.findings.filter((f) => f.severity === 2).length;
-  const warnings = result.findings.length - errors;
+
   if (errors > 0) return 1;
   if (maxWarnings >= 0 && warnings > maxWarnings) {
     io.stderr(`rls-guard: ${warnings} warnings exceed --max-warnings ${maxWarnings}\n`);

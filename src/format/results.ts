@@ -1,9 +1,10 @@
 /** ESLint-compatible results (SPEC section 6): one entry per analyzed file. */
-import type { Finding } from '../findings.js';
+import type { Problem } from '../findings.js';
 import { RULE_PREFIX } from '../findings.js';
 
 export interface LintMessage {
-  ruleId: string;
+  /** `rls-guard/<id>`, or null for a problem with a suppression comment (as ESLint reports its directives). */
+  ruleId: string | null;
   severity: 1 | 2;
   message: string;
   line: number;
@@ -25,12 +26,12 @@ export interface LintResult {
   source?: string;
 }
 
-export function toLintResults(files: string[], findings: Finding[]): LintResult[] {
+export function toLintResults(files: readonly string[], findings: readonly Problem[]): LintResult[] {
   const byFile = new Map<string, LintMessage[]>(files.map((f) => [f, []]));
   for (const f of findings) {
     const messages = byFile.get(f.location.file) ?? [];
     messages.push({
-      ruleId: `${RULE_PREFIX}${f.ruleId}`,
+      ruleId: f.ruleId === null ? null : `${RULE_PREFIX}${f.ruleId}`,
       severity: f.severity,
       message: f.message,
       line: f.location.line,
