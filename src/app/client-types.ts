@@ -71,9 +71,10 @@ export function clientTypeMatcher(
   context: Readonly<TSESLint.RuleContext<string, readonly unknown[]>>,
   specifiers: readonly TypeSpecifier[] | undefined,
 ): (expression: TSESTree.Node) => boolean | undefined {
-  const services = ESLintUtils.getParserServices(context, true);
+  // Files parsed without type information (or by ESLint's default parser, for plain JS) use names.
+  if (!context.sourceCode.parserServices?.program) return () => undefined;
+  const services = ESLintUtils.getParserServices(context);
   const program = services.program;
-  if (!program) return () => undefined;
   const checker = program.getTypeChecker();
   const specs = specifiers ?? DEFAULT_CLIENT_TYPES;
   const cache = new Map<ts.Type, boolean>();
