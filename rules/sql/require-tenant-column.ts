@@ -12,6 +12,10 @@ const rule: SqlRule = {
       const name = `${table.schema}.${table.name}`;
       const column = tenancy.tenantColumn(table);
       if (!column) {
+        const dropped = tenancy.config.tenantColumns.map((c) => table.columnsDroppedAt.get(c)).find((at) => at !== undefined);
+        if (dropped) {
+          return [{ message: `Dropping the tenant column leaves table ${name} with none (${columns}): its rows belong to no tenant, so no policy can isolate them.`, object: name, location: dropped }];
+        }
         return [
           {
             message: `Table ${name} has no tenant column (${columns}) and is not listed in globalTables: its rows belong to no tenant, so no policy can isolate them. Add the column, or list the table in globalTables if every tenant may share it.`,

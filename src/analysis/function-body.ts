@@ -84,10 +84,23 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
   if (!tree) return EMPTY;
   const result: BodyAnalysis = { analyzable: true, statements: [], dynamic: [], commands: [] };
   const commandExprs = new Set<AstNode>();
+  // What each variable is assigned (DECLARE ... := and assignments), so `EXECUTE q` is judged by q's value.
+  const datums = (tree.plpgsql_funcs?.[0]?.PLpgSQL_function?.datums ?? []) as AstNode[];
+  const assigned = new Map<string, string[]>();
+  const assign = (name: string | undefined, expr: string | undefined) => {
+    if (!name || expr === undefined) return;
+    assigned.set(name, [...(assigned.get(name) ?? []), expr]);
+  };
+  for (const d of datums) assign(d.PLpgSQL_var?.refname as string | undefined, d.PLpgSQL_var?.default_val?.PLpgSQL_expr?.query as string | undefined);
+  const executed: string[] = [];
   visit(tree, (key, node) => {
     if (key === 'PLpgSQL_stmt_dynexecute') {
       const query = node.query?.PLpgSQL_expr?.query as string | undefined;
-      if (query !== undefined) result.dynamic.push(classifyDynamic(query));
+      if (query !== undefined) executed.push(query);
+    } else if (key === 'PLpgSQL_stmt_assign') {
+      const query = node.expr?.PLpgSQL_expr?.query as string | undefined;
+      const at = query?.indexOf(':=') ?? -1;
+      assign(datums[Number(node.varno)]?.PLpgSQL_var?.refname as string | undefined, query !== undefined && at >= 0 ? query.slice(at + 2) : query);
     } else if (key === 'PLpgSQL_stmt_execsql' && node.sqlstmt?.PLpgSQL_expr) {
       commandExprs.add(node.sqlstmt.PLpgSQL_expr as AstNode);
     } else if (key === 'PLpgSQL_expr' && typeof node.query === 'string') {
@@ -101,6 +114,18 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
       }
     }
   });
+  for (const query of executed) {
+    const direct = classifyDynamic(query);
+    const variable = assigned.get(query.trim());
+    if (variable && direct.constantSql === null) {
+      // EXECUTE of a variable: built from input when any value assigned to it is.
+      const values = variable.map(classifyDynamic);
+      const constant = values.length === 1 ? values[0]!.constantSql : null;
+      result.dynamic.push({ query, constantSql: constant, builtFromInput: values.some((v) => v.builtFromInput) });
+    } else {
+      result.dynamic.push(direct);
+    }
+  }
   for (const d of result.dynamic) {
     if (d.constantSql) {
       const parsed = parseFragment(d.constantSql);

@@ -29,7 +29,8 @@ function sortKey(name: string): (string | bigint)[] {
   if (flyway) {
     // Flyway versions: V1 < V1.1 < V2 < V10; repeatable migrations run after all versioned ones.
     const versionParts = flyway[2]!.split(/[._]/).map((p) => BigInt(p));
-    return [flyway[1]!.toUpperCase() === 'V' ? 0n : 1n, ...versionParts, name.slice(flyway[0].length)];
+    // -1 ends the version, so V1 sorts before V1.1 (a longer version with the same prefix is later).
+    return [flyway[1]!.toUpperCase() === 'V' ? 0n : 1n, ...versionParts, -1n, name.slice(flyway[0].length)];
   }
   const parts: (string | bigint)[] = [];
   for (const chunk of name.toLowerCase().match(/\d+|\D+/g) ?? []) parts.push(/^\d/.test(chunk) ? BigInt(chunk) : chunk);

@@ -45,6 +45,8 @@ export interface TableState {
   /** The statement that turned FORCE off after it had been on (NO FORCE ROW LEVEL SECURITY). */
   forceDisabledAt: SourceLocation | null;
   ownerSetAt: SourceLocation | null;
+  /** Columns dropped by a later ALTER TABLE, with the statement that dropped them. */
+  columnsDroppedAt: Map<string, SourceLocation>;
 }
 
 export interface PolicyState {

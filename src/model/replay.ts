@@ -112,7 +112,7 @@ export const REPLAYED_STATEMENT_KINDS: ReadonlySet<string> = new Set([
   'CreateStmt', 'CreateTableAsStmt', 'ViewStmt', 'AlterTableStmt', 'RenameStmt', 'AlterObjectSchemaStmt',
   'DropStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateFunctionStmt', 'AlterFunctionStmt',
   'CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'GrantStmt', 'AlterDefaultPrivilegesStmt',
-  'CreateSchemaStmt', 'VariableSetStmt', 'DoStmt', 'SelectStmt', 'CallStmt',
+  'CreateSchemaStmt', 'VariableSetStmt', 'DoStmt', 'SelectStmt', 'CallStmt', 'DropRoleStmt',
 ]);
 
 export class Replayer {
@@ -191,7 +191,19 @@ export class Replayer {
           this.withDefaultSchema(String(node.schemaname), () => this.apply(k, elt[k]));
         }
         return;
+      case 'DropRoleStmt':
+        for (const r of (node.roles ?? []) as AstNode[]) this.catalog.roles.delete(roleName(r));
+        return;
       case 'VariableSetStmt': {
+        // SET takes no bind parameters: PostgreSQL rejects `SET x = $1` with a syntax error (42601).
+        if (((node.args ?? []) as AstNode[]).some((a) => a.ParamRef)) {
+          this.catalog.rejected.push({
+            ruleId: 'parse-error',
+            location: this.here(),
+            message: `PostgreSQL cannot parse this statement: SET takes no bind parameters, so \`SET ${node.is_local ? 'LOCAL ' : ''}${String(node.name)} = $n\` fails with a syntax error (42601). Use SELECT set_config('${String(node.name)}', $1, true).`,
+          });
+          return;
+        }
         const path = searchPathFromSet(node);
         if (path && !path.includes('$current')) this.searchPath = path.filter((p) => p !== '$user' && p !== '"$user"');
         if (node.kind === 'VAR_RESET' && String(node.name).toLowerCase() === 'search_path') this.searchPath = ['public'];
@@ -268,6 +280,7 @@ export class Replayer {
       rlsDisabledAt: null,
       forceDisabledAt: null,
       ownerSetAt: null,
+      columnsDroppedAt: new Map(),
     };
   }
 
@@ -463,7 +476,7 @@ export class Replayer {
         this.addColumn(table, cmd.def.ColumnDef);
         return;
       case 'AT_DropColumn':
-        table.columns.delete(String(cmd.name));
+        if (table.columns.delete(String(cmd.name))) table.columnsDroppedAt.set(String(cmd.name), at);
         return;
       case 'AT_SetNotNull': {
         const col = table.columns.get(String(cmd.name));

@@ -54,16 +54,12 @@ describe('discoverMigrations', () => {
       expect(discovered(root, [root])).toEqual(['V1__init.sql', 'V2__two.sql', 'V10__ten.sql', 'R__views.sql']);
     });
 
-    // BUG: the sort key of V1__init is [V, 1, "init.sql"] and of V1.1__patch [V, 1, 1, "patch.sql"];
-    // numbers sort before strings, so V1.1 runs before V1. The description must not take part in
-    // the version comparison.
-    it.fails('Flyway: V1__ < V1.1__ < V2__ < V10__ < R__', () => {
+    it('Flyway: V1__ < V1.1__ < V2__ < V10__ < R__', () => {
       const root = layout(['V10__ten.sql', 'R__views.sql', 'V2__two.sql', 'V1.1__patch.sql', 'U1__undo.sql', 'V1__init.sql']);
       expect(discovered(root, [root])).toEqual(['V1__init.sql', 'V1.1__patch.sql', 'V2__two.sql', 'V10__ten.sql', 'R__views.sql']);
     });
 
-    // BUG: same cause as above, with Flyway's underscore version separator.
-    it.fails('Flyway versions with underscores: V1__ < V1_1__ < V2__', () => {
+    it('Flyway versions with underscores: V1__ < V1_1__ < V2__', () => {
       const root = layout(['V2__two.sql', 'V1_1__patch.sql', 'V1__init.sql']);
       expect(discovered(root, [root])).toEqual(['V1__init.sql', 'V1_1__patch.sql', 'V2__two.sql']);
     });

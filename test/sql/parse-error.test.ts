@@ -51,9 +51,9 @@ describe(RULE, () => {
       expect(await hits(sql)).toEqual(expected);
     });
 
-    // BUG: PostgreSQL rejects a bind parameter in SET with 42601 (SPEC behaviour 6), but libpg-query's
-    // grammar is patched to accept `$1` there, so no parse-error is reported.
-    it.fails('SET LOCAL with a bind parameter (SPEC behaviour 6)', async () => {
+    // PostgreSQL rejects a bind parameter in SET with 42601 (SPEC behaviour 6); libpg-query's grammar
+    // accepts `$1` there, so the replay reports it.
+    it('SET LOCAL with a bind parameter (SPEC behaviour 6)', async () => {
       expect(await hits('SELECT 1;\nSET LOCAL app.current_tenant = $1;')).toEqual(['001.sql:2']);
     });
 

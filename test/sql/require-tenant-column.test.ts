@@ -78,9 +78,9 @@ describe(RULE, () => {
       expect(finding!.message).toContain('(`tenant_id` or `org_id`)');
     });
 
-    // BUG: dropping the tenant column is the statement that broke the table; SPEC section 4 reports
-    // findings "at the statement that created or last broke the object", but it lands on the CREATE.
-    it.fails('DROP COLUMN tenant_id later: reported at the ALTER that dropped it', async () => {
+    // Dropping the tenant column is the statement that broke the table (SPEC section 4: findings land
+    // "at the statement that created or last broke the object").
+    it('DROP COLUMN tenant_id later: reported at the ALTER that dropped it', async () => {
       expect(await hits('CREATE TABLE docs (id bigint, tenant_id uuid NOT NULL);\nALTER TABLE docs DROP COLUMN tenant_id;')).toEqual(['001.sql:2']);
     });
   });
