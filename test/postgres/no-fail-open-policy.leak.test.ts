@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withScratchDatabase } from '../support/pg.js';
-import { ROLES_SQL, TENANT_A, TENANT_B, allTenants, applyMigration, attempt, errors, findings, lineOf, safeTable, seedTwoTenants, seenBy } from './helpers.js';
+import { ROLES_SQL, tenantsSeen, TENANT_A, TENANT_B, allTenants, applyMigration, attempt, errors, findings, lineOf, safeTable, itGap, seedTwoTenants, seenBy } from './helpers.js';
 
 const RULE = 'no-fail-open-policy';
 const PIN = `tenant_id = current_setting('app.current_tenant')::uuid`;
@@ -105,5 +105,29 @@ CREATE POLICY notes_tenant ON notes AS RESTRICTIVE USING (${PIN}) WITH CHECK (${
         });
       });
     }
+  });
+  // DISCREPANCY. PostgreSQL applies a policy to the roles whose privileges the current user has
+  // (has_privs_of_role): a membership granted WITH INHERIT FALSE does not bring the group's
+  // policies along. The open policy for app_group never applies to app_user, and SET ROLE app_group
+  // gains nothing (app_group has no privilege on the table). The rule counts every membership as
+  // reach and reports an error where PostgreSQL shows no leak.
+  itGap('an open policy for a group the app joined WITH INHERIT FALSE does not apply to the app (rule reports it)', async () => {
+    const sql = withPolicies(`CREATE POLICY notes_tenant ON notes USING (${PIN}) WITH CHECK (${PIN});
+CREATE POLICY group_all ON notes TO app_group USING (true) WITH CHECK (true);`);
+    await withScratchDatabase(async (db) => {
+      await db.query('CREATE ROLE app_group NOLOGIN');
+      await setUp(db, sql);
+      await db.query('GRANT app_group TO app_user WITH INHERIT FALSE');
+      await db.asRole('app_user', { 'app.current_tenant': TENANT_A }, async (c) => {
+        await c.query('SET LOCAL SESSION AUTHORIZATION app_user');
+        expect(await tenantsSeen(c, 'SELECT tenant_id FROM notes')).toEqual([TENANT_A]);
+        expect(await attempt(c, `INSERT INTO notes (id, tenant_id) VALUES (3, '${TENANT_B}')`)).toEqual({ code: '42501' });
+        await c.query('SET LOCAL ROLE app_group');
+        expect(await attempt(c, 'SELECT tenant_id FROM notes')).toEqual({ code: '42501' });
+      });
+    });
+    const config = { appRoles: ['app_user'] };
+    const withGrant = `CREATE ROLE app_group NOLOGIN;\nGRANT app_group TO app_user WITH INHERIT FALSE;\n${sql}`;
+    expect(await findings(RULE, withGrant, config)).toEqual([]);
   });
 });

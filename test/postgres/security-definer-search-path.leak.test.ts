@@ -83,4 +83,27 @@ describe(`${RULE} on PostgreSQL`, () => {
     expect(await callWithForgedMembership(sql)).toEqual({ honest: { code: '42P01' }, forged: [TENANT_B] });
     expect(await findings(RULE, sql, CONFIG)).toEqual([{ ruleId: RULE, at: `001.sql:${lineOf(sql, 'CREATE FUNCTION')}` }]);
   });
+  // DISCREPANCY (claim vs. PostgreSQL). A SQL-standard body (BEGIN ATOMIC) is parsed when the
+  // function is created: its relations are bound then, so a caller's temporary table cannot shadow
+  // them even with no SET search_path. The rule already exempts such bodies when a path is set
+  // (unqualifiedRelations() returns none for them) but reports the unset path as an error, with a
+  // message claiming the temporary-table shadowing that PostgreSQL does not show. (Names that are
+  // resolved at run time, in plpgsql functions the body calls, are those functions' findings.)
+  itGap('a BEGIN ATOMIC body with no SET search_path binds its tables at creation: the forgery is ignored (rule reports it as an error)', async () => {
+    const sql = `${safeTable('notes')}
+CREATE TABLE memberships (
+  user_name text NOT NULL,
+  tenant_id uuid NOT NULL
+);
+CREATE FUNCTION public.member_notes(p_user text) RETURNS SETOF uuid
+LANGUAGE sql SECURITY DEFINER
+BEGIN ATOMIC
+  SELECT n.tenant_id FROM notes n
+    WHERE n.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_name = p_user);
+END;
+REVOKE EXECUTE ON FUNCTION public.member_notes(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.member_notes(text) TO app_user;`;
+    expect(await callWithForgedMembership(sql)).toEqual({ honest: [TENANT_A], forged: [TENANT_A] });
+    expect(await findings(RULE, sql, CONFIG)).toEqual([]);
+  });
 });
