@@ -160,8 +160,9 @@ export function connectionStringHasOptions(text: string): boolean {
       return false;
     }
   }
-  const pairs = conninfoKeys(trimmed);
-  return pairs !== null && pairs.includes('options');
+  // A conninfo string names more than its options (`host=... options=...`); a lone `options=x` is other text.
+  const keys = conninfoKeys(trimmed);
+  return keys !== null && keys.length > 1 && keys.includes('options');
 }
 
 /** The keys of a libpq `key=value ...` conninfo string; null when the text is not one. */

@@ -72,6 +72,11 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
     };
     const scopes = scopeFunctions.length === 0 ? 'a scope function' : scopeFunctions.map((f) => `\`${f}\``).join(' or ');
     const reported = new Set<TSESTree.Node>();
+    /** The client as written (`pool`, `this.prisma`), or the variable it came from when that is long. */
+    const clientText = (client: TSESTree.Node, fallback: string): string => {
+      const text = context.sourceCode.getText(client);
+      return text.length <= 40 && !text.includes('\n') ? text : fallback;
+    };
 
     function check(node: TSESTree.CallExpression | TSESTree.TaggedTemplateExpression): void {
       const call = calls.databaseCall(node);
@@ -92,7 +97,7 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
         context.report({
           node: call.call,
           messageId: 'globalClientInScope',
-          data: { client: origin.name, scoped: scopedParam.name, scope: context.sourceCode.getText(scope.call.callee) },
+          data: { client: clientText(call.client, origin.name), scoped: scopedParam.name, scope: context.sourceCode.getText(scope.call.callee) },
           suggest:
             root.type === AST_NODE_TYPES.Identifier
               ? [{ messageId: 'useScopedClient', data: { scoped: scopedParam.name }, fix: (fixer) => fixer.replaceText(root, scopedParam.name) }]
@@ -100,7 +105,7 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
         });
         return;
       }
-      context.report({ node: call.call, messageId: 'unscoped', data: { client: origin.name, scopes } });
+      context.report({ node: call.call, messageId: 'unscoped', data: { client: clientText(call.client, origin.name), scopes } });
     }
 
     return { CallExpression: check, TaggedTemplateExpression: check };

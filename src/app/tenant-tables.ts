@@ -3,7 +3,10 @@
  * when the project has any (`loadTenantModel`), and from `globalTables` always.
  */
 import type { ResolvedConfig } from '../config.js';
-import { loadTenantModel } from '../project.js';
+import { loadTenantModel, type TenantModel } from '../project.js';
+import { loadSqlParser } from '../sql/parse.js';
+
+await loadSqlParser();
 
 export interface TenantTables {
   /** Does a query over these tables read or write tenant data? (No tables at all: no.) */
@@ -12,7 +15,7 @@ export interface TenantTables {
 
 export function tenantTablesFor(config: ResolvedConfig, globalTables: readonly string[]): TenantTables {
   const globals = new Set(globalTables.map(foldName));
-  const model = loadTenantModel(config);
+  const model = modelOrNull(config);
   const isGlobal = (table: string): boolean => {
     const name = foldName(table);
     const unqualified = name.slice(name.lastIndexOf('.') + 1);
@@ -33,4 +36,17 @@ export function tenantTablesFor(config: ResolvedConfig, globalTables: readonly s
 /** PostgreSQL folds unquoted names to lower case; config entries are written unquoted. */
 function foldName(name: string): string {
   return name.toLowerCase();
+}
+
+/**
+ * Migrations that cannot be replayed are the SQL rules' finding (and `rls-guard check`'s), not a
+ * reason to crash the editor: the app rules then fall back to `globalTables` alone, which
+ * counts more tables as tenant tables, never fewer.
+ */
+function modelOrNull(config: ResolvedConfig): TenantModel | null {
+  try {
+    return loadTenantModel(config);
+  } catch {
+    return null;
+  }
 }

@@ -20,6 +20,7 @@ pool.on('connect', (client) => {
     "new Client({ host, options: { encrypt: true } });",
     "process.env.PGAPPNAME = 'worker';",
     "const help = 'pass options=-c to psql';",
+    "const flag = 'options=verbose';",
   ],
   invalid: [
     {

@@ -49,6 +49,8 @@ ruleTester.run('no-unscoped-query', noUnscopedQuery, {
     'cache.update(key, value);',
     "router.query('page');",
     "import { sql } from 'drizzle-orm'; const filter = sql`${orders.tenantId} = ${tenantId}`;",
+    // With migrations, a table they create without a tenant column or RLS is not tenant data.
+    { code: "pool.query('SELECT code, name FROM countries');", filename: serviceFile('src/countries.ts') },
     // Options come from the rls-guard.config.json found above the file.
     { code: "inTenant(id, (db) => db.query('SELECT * FROM orders')); pool.query('SELECT * FROM plans');", filename: serviceFile('src/orders.ts') },
   ],
@@ -126,6 +128,20 @@ await client.query('SELECT * FROM orders');`,
       code: "pool.query('SELECT * FROM plans JOIN orders USING (plan_id)');",
       filename: serviceFile('src/orders.ts'),
       errors: [{ messageId: 'unscoped', line: 1, data: { client: 'pool', scopes: '`inTenant`' } }],
+    },
+    // A client held by a class: reported as written.
+    {
+      code: `class OrderService {
+  constructor(private prisma: PrismaClient) {}
+  list() { return this.prisma.order.findMany(); }
+}`,
+      errors: [{ messageId: 'unscoped', line: 3, data: { client: 'this.prisma', scopes: '`withTenant`' } }],
+    },
+    // A table the migrations never create may hold tenant rows.
+    {
+      code: "pool.query('SELECT * FROM audit_log');",
+      filename: serviceFile('src/audit.ts'),
+      errors: [{ messageId: 'unscoped', line: 1 }],
     },
     // Recognized shapes are configurable.
     {
