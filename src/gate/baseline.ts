@@ -5,7 +5,7 @@
  * baseline file's directory, never line numbers. `--update-baseline` rewrites the file; entries
  * that no longer occur are reported so the file only shrinks.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type { Finding, Problem } from '../findings.js';
 
@@ -82,6 +82,7 @@ export function createBaseline(findings: readonly Problem[], baselineFile: strin
 }
 
 export function writeBaseline(file: string, baseline: Baseline): void {
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(baseline, null, 2)}\n`);
 }
 
