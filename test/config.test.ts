@@ -222,6 +222,24 @@ describe('config', () => {
       ]);
     });
 
+    it('a project directory with rls-guard.config.json stands for its configured migrations', () => {
+      const root = project({
+        'rls-guard.config.json': '{"migrations": ["db/migrations"]}',
+        'db/migrations/001.sql': CLEAN,
+        'scratch.sql': 'CREATE TABLE notes (id bigint);',
+      });
+      const { status, stdout } = run(tmpdir(), ['check', root, '--format', 'json']);
+      expect(status).toBe(0);
+      expect((JSON.parse(stdout) as { filePath: string }[]).map((r) => r.filePath)).toEqual([join(root, 'db/migrations/001.sql')]);
+    });
+
+    it('a single file argument is checked alone', () => {
+      const root = project({ 'migrations/001.sql': 'CREATE TABLE notes (id bigint);', 'migrations/002.sql': CLEAN });
+      const { status, stdout } = run(root, ['check', 'migrations/002.sql', '--format', 'json']);
+      expect(status).toBe(0);
+      expect((JSON.parse(stdout) as { filePath: string }[]).map((r) => r.filePath)).toEqual([join(root, 'migrations/002.sql')]);
+    });
+
     it('rules set to "off" in the config are not reported', () => {
       const root = project({ 'rls-guard.config.json': '{"rules": {"require-tenant-column": "off"}}', 'migrations/001.sql': 'CREATE TABLE notes (id bigint);' });
       const { status, stdout } = run(root, ['check', '--format', 'json']);

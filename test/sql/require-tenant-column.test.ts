@@ -68,6 +68,12 @@ describe(RULE, () => {
       expect(await hits('CREATE SCHEMA billing;\nCREATE TABLE billing.plans (id bigint);', { globalTables: ['public.plans'] })).toEqual(['001.sql:2']);
     });
 
+    it('a table created by CREATE SCHEMA ... CREATE TABLE lands in that schema', async () => {
+      const findings = (await checkSql('CREATE SCHEMA crm\n  CREATE TABLE docs (id bigint);')).filter((f) => f.ruleId === RULE);
+      expect(findings.map((f) => f.location.line)).toEqual([1]);
+      expect(findings[0]!.message).toContain('Table crm.docs has no tenant column');
+    });
+
     it('the message names the schema from SET search_path', async () => {
       const [finding] = (await checkSql('CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE docs (id bigint);')).filter((f) => f.ruleId === RULE);
       expect(finding!.message).toContain('Table app.docs has no tenant column');
