@@ -9,7 +9,8 @@ const rule: SqlRule = {
   id: 'require-with-check',
   severity: 1,
   description: 'Policies for ALL, INSERT and UPDATE state an explicit WITH CHECK.',
-  check({ catalog, tenancy }) {
+  check({ catalog, config, tenancy }) {
+    const example = `${config.tenantColumns[0]} = current_setting('${config.tenantSettings[0] ?? 'app.current_tenant'}')::uuid`;
     const reports = [];
     for (const [key, policies] of catalog.policies) {
       const table = catalog.tables.get(key);
@@ -21,7 +22,7 @@ const rule: SqlRule = {
             ? 'an INSERT policy without WITH CHECK admits no insert at all'
             : `PostgreSQL silently reuses USING as the write check for ${policy.command.toUpperCase()}`;
         reports.push({
-          message: `Policy ${policy.name} on ${key} has no WITH CHECK: ${consequence}. State the write rule explicitly, e.g. WITH CHECK (tenant_id = current_setting('...')::uuid).`,
+          message: `Policy ${policy.name} on ${key} has no WITH CHECK: ${consequence}. State the write rule explicitly, e.g. WITH CHECK (${example}).`,
           object: `${key} policy ${policy.name}`,
           location: policy.changedAt,
         });

@@ -23,8 +23,8 @@ const rule: SqlRule = {
       const names = unqualified.map((n) => `\`${n}\``).join(', ');
       const fix = `Add SET search_path = pg_catalog, pg_temp (pg_temp explicitly last) and schema-qualify every name.`;
       if (fn.searchPath === null) {
-        const shadow = unqualified.length > 0 ? ` a caller's temporary table named ${names} is read instead of the real one,` : '';
-        return [{ message: `SECURITY DEFINER ${fn.kind} ${name} does not pin search_path: it runs with the caller's search_path, so${shadow} and a caller can shadow any name it uses. ${fix}`, location, object }];
+        const shadow = unqualified.length > 0 ? `a caller's temporary table named ${names} is read instead of the real one, and ` : '';
+        return [{ message: `SECURITY DEFINER ${fn.kind} ${name} does not pin search_path: it runs with the caller's search_path, so ${shadow}a caller can shadow any name it resolves. ${fix}`, location, object }];
       }
       const analyzable = fn.sqlBody !== null || bodyOf(fn).analyzable;
       if (analyzable && unqualified.length === 0) return [];

@@ -7,7 +7,7 @@ const rule: SqlRule = {
   description: 'DDL run through dynamic SQL is reported as not evaluated.',
   check({ catalog }) {
     return catalog.unverifiable.map((u) => ({
-      message: `Not evaluated: ${u.what} can change tables, policies or roles in ways static analysis cannot see. Run \`rls-guard verify\` to check the applied result against PostgreSQL.`,
+      message: `Not evaluated: ${u.what}; it can change tables, policies or roles in ways static analysis cannot see. Run \`rls-guard verify\` to check the applied result against PostgreSQL.`,
       object: u.what,
       location: u.location,
     }));

@@ -94,8 +94,9 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
   for (const d of datums) assign(d.PLpgSQL_var?.refname as string | undefined, d.PLpgSQL_var?.default_val?.PLpgSQL_expr?.query as string | undefined);
   const executed: string[] = [];
   visit(tree, (key, node) => {
-    if (key === 'PLpgSQL_stmt_dynexecute') {
-      const query = node.query?.PLpgSQL_expr?.query as string | undefined;
+    if (key === 'PLpgSQL_stmt_dynexecute' || (key === 'PLpgSQL_stmt_return_query' && node.dynquery)) {
+      // EXECUTE ... and RETURN QUERY EXECUTE ...
+      const query = (node.query ?? node.dynquery)?.PLpgSQL_expr?.query as string | undefined;
       if (query !== undefined) executed.push(query);
     } else if (key === 'PLpgSQL_stmt_assign') {
       const query = node.expr?.PLpgSQL_expr?.query as string | undefined;

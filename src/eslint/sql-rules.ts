@@ -15,6 +15,18 @@ interface SqlRuleContextLike {
   report(descriptor: { loc: { start: { line: number; column: number }; end: { line: number; column: number } }; messageId: string; data: Record<string, string> }): void;
 }
 
+// Every SQL rule runs on the same SourceCode in one lint pass: look the history up once per pass.
+const perLint = new WeakMap<object, ReturnType<typeof analysisForFile>>();
+
+function analysisFor(context: SqlRuleContextLike): ReturnType<typeof analysisForFile> {
+  let result = perLint.get(context.sourceCode);
+  if (!result) {
+    result = analysisForFile(context.physicalFilename || context.filename, context.sourceCode.text);
+    perLint.set(context.sourceCode, result);
+  }
+  return result;
+}
+
 function toEslintRule(rule: SqlRule) {
   return {
     meta: {
@@ -28,7 +40,7 @@ function toEslintRule(rule: SqlRule) {
     create(context: SqlRuleContextLike) {
       return {
         Program() {
-          const { analysis, file } = analysisForFile(context.physicalFilename || context.filename, context.sourceCode.text);
+          const { analysis, file } = analysisFor(context);
           for (const finding of analysis.findings) {
             if (finding.ruleId !== rule.id || finding.location.file !== file) continue;
             const { line, column, endLine, endColumn } = finding.location;

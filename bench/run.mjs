@@ -1,0 +1,97 @@
+/**
+ * `npm run bench`: rls-guard check against squawk on the same generated multi-tenant history,
+ * the parse-only floor, peak memory, the ESLint app rules' overhead and a warm editor lint.
+ * It prints medians and ratios; it asserts nothing about time.
+ *
+ * Environment: BENCH_FILES (default 2000), BENCH_RUNS (default 5), BENCH_BIG (default 10000).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateApp, generateHistory } from './generate-history.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const files = Number(process.env.BENCH_FILES ?? 2000);
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const big = Number(process.env.BENCH_BIG ?? 10000);
+const work = mkdtempSync(join(tmpdir(), 'rls-guard-bench-'));
+const cli = join(root, 'dist/src/cli/main.js');
+const squawkBinary = [join(root, 'node_modules/@squawk-cli/linux-x64/bin/squawk'), join(root, 'node_modules/.bin/squawk')].find(existsSync);
+
+if (!existsSync(cli)) {
+  console.error('Build first: npm run build');
+  process.exit(2);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function timed(command, args, options = {}) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...options });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.error) throw result.error;
+  return { ms, result };
+}
+
+console.log(`rls-guard benchmark — ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`);
+const history = join(work, 'history');
+const generated = generateHistory(history, { files });
+console.log(`history: ${generated.files} files, ${generated.statements} statements (${history})\n`);
+
+const checkTimes = [];
+const squawkTimes = [];
+for (let i = 0; i < runs; i++) {
+  checkTimes.push(timed(process.execPath, [cli, 'check', history, '--format', 'json']).ms);
+  if (squawkBinary) squawkTimes.push(timed(squawkBinary, [join(history, '*.sql')]).ms);
+}
+const floorTimes = [];
+for (let i = 0; i < Math.min(runs, 3); i++) floorTimes.push(timed(process.execPath, [join(root, 'bench/parse-floor.mjs'), history]).ms);
+const floorSingle = median(floorTimes);
+
+const rss = (dir) => {
+  const { result } = timed(process.execPath, [join(root, 'bench/measure.mjs'), 'check', dir, '--format', 'json']);
+  const last = result.stderr.trim().split('\n').pop();
+  return JSON.parse(last).maxRssKb / 1024;
+};
+const rssSmall = rss(history);
+const bigHistory = join(work, 'big');
+generateHistory(bigHistory, { files: big, seed: 7 });
+const rssBig = rss(bigHistory);
+
+const rows = [
+  ['rls-guard check (median wall)', `${median(checkTimes).toFixed(0)} ms`],
+  ['squawk (median wall)', squawkBinary ? `${median(squawkTimes).toFixed(0)} ms` : 'not installed'],
+  ['ratio check / squawk (goal ≤ 1.0)', squawkBinary ? (median(checkTimes) / median(squawkTimes)).toFixed(2) : '-'],
+  ['parse-only floor, one thread (node + libpg-query)', `${floorSingle.toFixed(0)} ms`],
+  ['check / parse-only floor', (median(checkTimes) / floorSingle).toFixed(2)],
+  [`peak memory, ${files} migrations`, `${rssSmall.toFixed(0)} MB`],
+  [`peak memory, ${big} migrations (goal < 300 MB)`, `${rssBig.toFixed(0)} MB`],
+];
+
+// ESLint: the app rules on a generated 2,000-file TypeScript codebase against the same run with no rules.
+const app = join(work, 'app');
+generateApp(app, { files });
+const eslintRun = (mode) => JSON.parse(timed(process.execPath, [join(root, 'bench/eslint-run.mjs'), mode, app]).result.stdout);
+const withRules = [];
+const withoutRules = [];
+for (let i = 0; i < Math.min(runs, 3); i++) {
+  withoutRules.push(eslintRun('baseline').ms);
+  withRules.push(eslintRun('rules').ms);
+}
+rows.push(['eslint, no rules (median)', `${median(withoutRules).toFixed(0)} ms`]);
+rows.push(['eslint, rls-guard app rules (median)', `${median(withRules).toFixed(0)} ms`]);
+rows.push(['app rules overhead (goal ≤ 10%)', `${((median(withRules) / median(withoutRules) - 1) * 100).toFixed(1)} %`]);
+
+// Editor: one .sql file in a 1,000-migration project, linted repeatedly by one ESLint instance.
+const editorHistory = join(work, 'editor');
+generateHistory(editorHistory, { files: 1000, seed: 3 });
+const target = join(editorHistory, '00500_migration_500.sql');
+const editor = JSON.parse(timed(process.execPath, [join(root, 'bench/eslint-run.mjs'), 'editor', editorHistory, target]).result.stdout);
+rows.push(['editor lint of one .sql, 1,000 migrations: first', `${editor.first.toFixed(0)} ms`]);
+rows.push(['editor lint of one .sql, warm (median; goal < 50 ms)', `${median(editor.warm).toFixed(1)} ms`]);
+
+const width = Math.max(...rows.map((r) => r[0].length));
+for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+console.log(`\nruns: check ${checkTimes.map((t) => t.toFixed(0)).join(', ')} ms; squawk ${squawkTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
+rmSync(work, { recursive: true, force: true });
