@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withScratchDatabase, type ScratchDatabase } from '../support/pg.js';
-import { ROLES_SQL, TENANT_A, TENANT_B, applyMigration, errors, findings, lineOf, safeTable, seedTwoTenants, seenBy } from './helpers.js';
+import { ROLES_SQL, TENANT_A, TENANT_B, applyMigration, errors, findings, lineOf, safeTable, itGap, seedTwoTenants, seenBy } from './helpers.js';
 
 const RULE = 'parse-error';
 const FIXED = safeTable('notes');
@@ -38,6 +38,10 @@ async function applyEach(db: ScratchDatabase, sql: string): Promise<string[]> {
     }
   }
   return codes;
+}
+
+async function sqlstateOf(db: ScratchDatabase, sql: string): Promise<string> {
+  return (await applyWhole(db, sql)).code;
 }
 
 describe(`${RULE} on PostgreSQL`, () => {
@@ -75,4 +79,25 @@ describe(`${RULE} on PostgreSQL`, () => {
       expect(await seenBy(db, 'app_user', TENANT_A, 'SELECT tenant_id FROM notes')).toEqual([TENANT_A]);
     });
   });
+  // DISCREPANCY. These policies parse (libpg-query's raw grammar accepts them), but PostgreSQL
+  // rejects them when the statement runs, with SQLSTATE 42601: an INSERT policy takes only WITH
+  // CHECK, and a SELECT (or DELETE) policy takes no WITH CHECK. The migration fails, which the
+  // severity contract makes an error; rls-guard reports only a require-with-check warning for the
+  // first and nothing at all for the second, and models both as policies that exist. Like
+  // `SET (row_security = off)` (no-rls-disable), they should be reported as statements PostgreSQL rejects.
+  const PIN = `tenant_id = current_setting('app.current_tenant')::uuid`;
+  const REJECTED = {
+    'FOR INSERT USING': `${FIXED}\nCREATE POLICY notes_insert ON notes FOR INSERT TO app_user\n  USING (${PIN});`,
+    'FOR SELECT ... WITH CHECK': `${FIXED}\nCREATE POLICY notes_select ON notes FOR SELECT TO app_user\n  USING (${PIN}) WITH CHECK (${PIN});`,
+  };
+  for (const [what, sql] of Object.entries(REJECTED)) {
+    itGap(`CREATE POLICY ... ${what} parses but PostgreSQL rejects it (42601): no error-severity finding`, async () => {
+      const line = lineOf(sql, 'ON notes FOR ');
+      await withScratchDatabase(async (db) => {
+        await db.query(ROLES_SQL);
+        expect(await sqlstateOf(db, sql)).toBe('42601');
+      });
+      expect((await errors(sql)).filter((e) => e.endsWith(`@001.sql:${line}`))).toHaveLength(1);
+    });
+  }
 });
