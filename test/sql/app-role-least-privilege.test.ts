@@ -19,6 +19,7 @@ describe(RULE, () => {
       ['ALL to a role that is not an app role', 'GRANT ALL ON docs TO migrator;'],
       ['ALL on a global table', 'GRANT ALL ON plans TO app;'],
       ['TRUNCATE granted then revoked', 'GRANT TRUNCATE ON docs TO app;\nREVOKE TRUNCATE ON docs FROM app;'],
+      ['TRUNCATE granted then REVOKE ALL', 'GRANT TRUNCATE ON docs TO app;\nREVOKE ALL ON docs FROM app;'],
       ['ALL granted then the risky ones revoked', 'GRANT ALL ON docs TO app;\nREVOKE TRUNCATE, REFERENCES, TRIGGER ON docs FROM app;'],
       ['SELECT on all tables in the schema', 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;'],
       ['default privileges for SELECT only', 'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO app;\nCREATE TABLE notes (tenant_id uuid NOT NULL);'],

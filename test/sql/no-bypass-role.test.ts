@@ -66,6 +66,8 @@ describe(RULE, () => {
       ['ALTER ROLE ... SUPERUSER later', 'CREATE ROLE ops LOGIN;\nALTER ROLE ops WITH SUPERUSER;', APP, ['001.sql:2']],
       ['a bypass role is reported even when app roles are not configured', 'SELECT 1;\nCREATE ROLE ops BYPASSRLS;', {}, ['001.sql:2']],
       ['app member through an intermediate role', 'CREATE ROLE migrator BYPASSRLS; CREATE ROLE staff; CREATE ROLE app LOGIN;\nGRANT migrator TO staff;\nGRANT staff TO app;', APP, ['001.sql:3']],
+      ['ALTER GROUP migrator ADD USER app', 'CREATE ROLE migrator BYPASSRLS; CREATE ROLE app LOGIN;\nALTER GROUP migrator ADD USER app;', APP, ['001.sql:2']],
+      ['CREATE ROLE migrator ... ROLE app', 'CREATE ROLE app LOGIN;\nCREATE ROLE migrator BYPASSRLS ROLE app;', APP, ['001.sql:2']],
       ['CREATE ROLE app IN ROLE migrator', 'CREATE ROLE migrator BYPASSRLS;\nCREATE ROLE app LOGIN IN ROLE migrator;', APP, ['001.sql:2']],
       ['app owns a tenant table with a quoted name', 'CREATE ROLE app LOGIN;\nCREATE TABLE "Tenant_Docs" (tenant_id uuid NOT NULL);\nALTER TABLE "Tenant_Docs" OWNER TO app;', APP, ['001.sql:3']],
       ['app owns a schema-qualified tenant table', 'CREATE ROLE app LOGIN; CREATE SCHEMA crm;\nCREATE TABLE crm.docs (tenant_id uuid NOT NULL);\nALTER TABLE crm.docs OWNER TO app;', APP, ['001.sql:3']],

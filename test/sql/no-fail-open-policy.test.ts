@@ -70,6 +70,12 @@ describe(RULE, () => {
       expect(finding!.message).toContain("lets the app reach other tenants' rows for INSERT (WITH CHECK), UPDATE (new rows): `true` admits every row");
     });
 
+    it('a SELECT policy (true) next to pinned write policies opens SELECT only', async () => {
+      const findings = (await checkSql(on('CREATE POLICY s ON docs FOR SELECT USING (true);', `CREATE POLICY u ON docs FOR UPDATE USING (${PIN}) WITH CHECK (${PIN});`))).filter((f) => f.ruleId === RULE);
+      expect(findings.map((f) => f.location.line)).toEqual([2]);
+      expect(findings[0]!.message).toContain("Policy s on public.docs lets the app reach other tenants' rows for SELECT: `true` admits every row.");
+    });
+
     it('a literal tenant value is named as such', async () => {
       const [finding] = (await checkSql(on(`CREATE POLICY p ON docs USING (${PIN} OR tenant_id = '00000000-0000-0000-0000-000000000000');`))).filter((f) => f.ruleId === RULE);
       expect(finding!.message).toContain('an OR branch opens it: the tenant column is compared with a literal tenant value');
