@@ -39,7 +39,7 @@ export function formatStylish(results: LintResult[], options: StylishOptions): s
     const source = options.sourceOf(result.filePath);
     for (const m of result.messages) {
       const kind = m.severity === 2 ? c.red('error') : c.yellow('warning');
-      out.push(`  ${`${m.line}:${m.column}`.padEnd(7)} ${kind}  ${m.message}  ${c.dim(m.ruleId ?? '')}`);
+      out.push(`  ${`${m.line}:${m.column}`.padEnd(7)} ${kind}  ${m.message}${m.ruleId === null ? '' : `  ${c.dim(m.ruleId)}`}`);
       if (source !== undefined) out.push(codeFrame(source, m.line, m.column, c), '');
     }
     errors += result.errorCount;
