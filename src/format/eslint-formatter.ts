@@ -4,7 +4,6 @@
  * `new ESLint().loadFormatter(name)`. ESLint is an optional peer dependency; without it only the
  * built-in formats exist.
  */
-import { sqlEslintRules } from '../eslint/sql-rules.js';
 import type { LintResult } from './results.js';
 
 /** No built-in and no ESLint formatter has this name. The CLI exits 2. */
@@ -25,6 +24,7 @@ export async function loadEslintFormatter(name: string, cwd: string, builtIns: r
     throw new FormatterNotFoundError(`unknown --format "${name}": the built-in formats are ${builtIns.join(', ')}, and ESLint (for its formatters) is not installed`);
   }
   // The rules' meta (descriptions, docs URLs) for formatters that read `rulesMeta`, e.g. html.
+  const { sqlEslintRules } = await import('../eslint/sql-rules.js');
   const eslint = new eslintModule.ESLint({
     cwd,
     overrideConfigFile: true,
