@@ -1,5 +1,4 @@
-import { pinsTempLast, unqualifiedRelations } from '../../src/analysis/definer.js';
-import { bodyOf } from '../../src/analysis/definer.js';
+import { bodyOf, namesOnlyInTemp, pinsTempLast, unqualifiedRelations } from '../../src/analysis/definer.js';
 import type { SqlRule } from '../../src/rule.js';
 
 /**
@@ -15,8 +14,21 @@ const rule: SqlRule = {
   description: 'SECURITY DEFINER functions pin search_path with pg_temp last.',
   check({ catalog }) {
     return [...catalog.functions.values()].flatMap((fn) => {
-      if (!fn.securityDefiner || pinsTempLast(fn.searchPath)) return [];
+      // SQL-standard bodies (BEGIN ATOMIC / RETURN) bind every name when the function is created.
+      if (!fn.securityDefiner || fn.sqlBody) return [];
       const name = `${fn.schema}.${fn.name}(${fn.argTypes.join(', ')})`;
+      if (pinsTempLast(fn.searchPath)) {
+        const onlyInTemp = namesOnlyInTemp(fn, catalog);
+        if (onlyInTemp.length === 0) return [];
+        const listed = onlyInTemp.map((n) => `\`${n}\``).join(', ');
+        return [
+          {
+            message: `SECURITY DEFINER ${fn.kind} ${name} sets search_path = ${fn.searchPath!.join(', ')}, but no schema on that path holds ${listed}: PostgreSQL searches pg_temp last and reads a caller's temporary table of that name, so a caller can feed it forged rows. Schema-qualify the name (public.${onlyInTemp[0]}) or list its schema before pg_temp.`,
+            location: fn.searchPathSetAt ?? fn.createdAt,
+            object: `${fn.schema}.${fn.name}(${fn.argTypes.join(',')})`,
+          },
+        ];
+      }
       const unqualified = unqualifiedRelations(fn);
       const location = fn.searchPathSetAt ?? fn.createdAt;
       const object = `${fn.schema}.${fn.name}(${fn.argTypes.join(',')})`;

@@ -2,7 +2,7 @@
  * Facts about SECURITY DEFINER functions shared by the two definer rules: which relations the
  * body names without a schema, and which tenant tables it reads without keying on an argument.
  */
-import type { FunctionState } from '../model/catalog.js';
+import type { Catalog, FunctionState } from '../model/catalog.js';
 import { qualifiedKey } from '../model/catalog.js';
 import type { AstNode } from '../sql/parse.js';
 import { analyzeFunctionBody, relationsIn, visitAst, type BodyAnalysis } from './function-body.js';
@@ -16,11 +16,24 @@ export function bodyOf(fn: FunctionState): BodyAnalysis {
   return analysis;
 }
 
-/** Relations the body names without a schema: resolved through search_path at run time. */
+/**
+ * Relations the body names without a schema: resolved through search_path at run time. System
+ * catalogs (`pg_*`) are left out: pg_catalog is searched before pg_temp unless listed after it.
+ */
 export function unqualifiedRelations(fn: FunctionState): string[] {
   // SQL-standard bodies (BEGIN ATOMIC / RETURN) bind their names when the function is created.
   if (fn.sqlBody) return [];
-  return [...new Set(relationsIn(bodyOf(fn).statements).filter((r) => r.schema === null).map((r) => r.name))];
+  return [...new Set(relationsIn(bodyOf(fn).statements).filter((r) => r.schema === null && !r.name.startsWith('pg_')).map((r) => r.name))];
+}
+
+/**
+ * Unqualified names that no schema listed before pg_temp holds: PostgreSQL searches pg_temp last
+ * and finds the caller's temporary table there (SPEC behaviour 8), e.g. `SET search_path =
+ * pg_catalog, pg_temp` with a body reading `api_keys` from public.
+ */
+export function namesOnlyInTemp(fn: FunctionState, catalog: Catalog): string[] {
+  const schemas = (fn.searchPath ?? []).filter((s) => s !== 'pg_temp' && s !== '');
+  return unqualifiedRelations(fn).filter((name) => !schemas.some((schema) => catalog.tables.has(qualifiedKey(schema, name)) || catalog.views.has(qualifiedKey(schema, name))));
 }
 
 /** pg_temp is searched first for relations unless it is listed explicitly; listed last, it comes last. */

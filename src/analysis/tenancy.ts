@@ -21,7 +21,8 @@ export class Tenancy {
     this.globals = new Set(config.globalTables.map((t) => t.toLowerCase()));
     this.appRoles = new Set(config.appRoles);
     this.appRoleReach = new Set(['public']);
-    for (const role of config.appRoles) for (const r of catalog.memberships(role)) this.appRoleReach.add(r);
+    // Policies TO a group apply to members that inherit its privileges (not WITH INHERIT FALSE).
+    for (const role of config.appRoles) for (const r of catalog.memberships(role, { inheritedOnly: true })) this.appRoleReach.add(r);
   }
 
   hasAppRoles(): boolean {

@@ -73,13 +73,15 @@ export class TenantContext {
   private readonly functions: string[][];
 
   constructor(readonly options: TenantContextOptions) {
-    this.columns = new Set(options.tenantColumns.map((c) => c.toLowerCase()));
+    // Column names as PostgreSQL stores them: the parser already folded unquoted names, and a quoted
+    // "Tenant_Id" is a different column from tenant_id.
+    this.columns = new Set(options.tenantColumns);
     this.settings = new Set(options.tenantSettings.map((s) => s.toLowerCase()));
     this.functions = options.tenantFunctions.map(normalizeFunctionName);
   }
 
   isTenantColumnName(name: string): boolean {
-    return this.columns.has(name.toLowerCase());
+    return this.columns.has(name);
   }
 
   /** A reference to a tenant column (`tenant_id`, `t.tenant_id`), possibly cast. */
@@ -87,7 +89,7 @@ export class TenantContext {
     const u = unwrap(stripValueWrappers(node));
     if (!u || u[0] !== 'ColumnRef') return false;
     const fields = names(u[1].fields);
-    return fields.length > 0 && this.columns.has(fields[fields.length - 1]!.toLowerCase());
+    return fields.length > 0 && this.columns.has(fields[fields.length - 1]!);
   }
 
   /** Is `name` (as called in SQL) a configured tenant function? */

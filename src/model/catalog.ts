@@ -97,6 +97,8 @@ export interface RoleState {
   inherit: boolean;
   /** Roles this role is a member of, with the statement that granted the membership. */
   memberOf: Map<string, SourceLocation>;
+  /** Memberships granted WITH INHERIT FALSE: SET ROLE works, inherited privileges and policies do not. */
+  noInherit: Set<string>;
   createdAt: SourceLocation;
   /** The statement that last granted SUPERUSER or BYPASSRLS. */
   privilegedAt: SourceLocation | null;
@@ -166,13 +168,20 @@ export class Catalog {
     return [...(this.policies.get(tableKey)?.values() ?? [])];
   }
 
-  /** Every role `role` is a member of, directly or through other roles (itself included). */
-  memberships(role: string): Set<string> {
+  /**
+   * Every role `role` is a member of, directly or through other roles (itself included). With
+   * `inheritedOnly`, only memberships whose privileges (and policies) are inherited: not through a
+   * NOINHERIT role or a grant WITH INHERIT FALSE.
+   */
+  memberships(role: string, options: { inheritedOnly?: boolean } = {}): Set<string> {
     const seen = new Set<string>([role]);
     const queue = [role];
     while (queue.length > 0) {
       const current = queue.pop()!;
-      for (const parent of this.roles.get(current)?.memberOf.keys() ?? []) {
+      const state = this.roles.get(current);
+      if (options.inheritedOnly && state && !state.inherit) continue;
+      for (const parent of state?.memberOf.keys() ?? []) {
+        if (options.inheritedOnly && state!.noInherit.has(parent)) continue;
         if (!seen.has(parent)) {
           seen.add(parent);
           queue.push(parent);

@@ -123,14 +123,17 @@ export class Replayer {
   private script!: ParsedScript;
   private stmt!: SqlStatement;
   private functionDefaultPublicExecute = true;
+  /** The role a migration switched to (SET ROLE / SET SESSION AUTHORIZATION): it owns what it creates. */
+  private currentRole: string | null = null;
 
   constructor(private readonly options: { appRoles: readonly string[] } = { appRoles: [] }) {}
 
   replayFile(input: ReplayInput): void {
     this.file = input.file;
     this.script = input.script;
-    // Each migration runs in a new session: SET search_path in one file does not carry over.
+    // Each migration runs in a new session: SET search_path and SET ROLE in one file do not carry over.
     this.searchPath = ['public'];
+    this.currentRole = null;
     for (const stmt of input.script.statements) {
       this.stmt = stmt;
       this.apply(stmt.kind, stmt.node);
@@ -204,6 +207,13 @@ export class Replayer {
           });
           return;
         }
+        const setting = String(node.name ?? '').toLowerCase();
+        if (setting === 'role' || setting === 'session_authorization') {
+          const value = node.kind === 'VAR_SET_VALUE' ? String(((node.args ?? []) as AstNode[])[0]?.A_Const?.sval?.sval ?? '') : '';
+          this.currentRole = value && value.toLowerCase() !== 'none' && value.toLowerCase() !== 'default' ? value : null;
+          return;
+        }
+        if (node.kind === 'VAR_RESET_ALL') this.currentRole = null;
         const path = searchPathFromSet(node);
         if (path && !path.includes('$current')) this.searchPath = path.filter((p) => p !== '$user' && p !== '"$user"');
         if (node.kind === 'VAR_RESET' && String(node.name).toLowerCase() === 'search_path') this.searchPath = ['public'];
@@ -296,6 +306,10 @@ export class Replayer {
       if (existing && !existing.external) return; // PostgreSQL rejects the duplicate; the first one stands.
     }
     const table = this.newTable(schema, String(rv.relname), rv.relpersistence === 't');
+    if (this.currentRole) {
+      table.owner = this.currentRole;
+      table.ownerSetAt = this.here();
+    }
     this.catalog.schemas.add(schema);
     table.partitioned = !!node.partspec;
     for (const parent of (node.inhRelations ?? []) as AstNode[]) {
@@ -674,6 +688,21 @@ export class Replayer {
     if (!policies) this.catalog.policies.set(key, (policies = new Map()));
     const name = String(node.policy_name);
     if (policies.has(name)) return; // PostgreSQL rejects a duplicate policy name.
+    const command = String(node.cmd_name ?? 'all').toLowerCase();
+    const invalid =
+      command === 'insert' && node.qual
+        ? 'only WITH CHECK expression allowed for INSERT'
+        : (command === 'select' || command === 'delete') && node.with_check
+          ? 'WITH CHECK cannot be applied to SELECT or DELETE'
+          : null;
+    if (invalid) {
+      this.catalog.rejected.push({
+        ruleId: 'parse-error',
+        location: this.here(),
+        message: `PostgreSQL rejects this CREATE POLICY (42601: ${invalid}): the migration fails and the policy does not exist. ${command === 'insert' ? 'An INSERT policy takes only WITH CHECK.' : 'SELECT and DELETE policies take only USING.'}`,
+      });
+      return;
+    }
     const roles = ((node.roles ?? []) as AstNode[]).map((r) => roleName(r));
     policies.set(name, {
       name,
@@ -800,7 +829,7 @@ export class Replayer {
   private role(name: string): RoleState {
     let role = this.catalog.roles.get(name);
     if (!role) {
-      role = { name, superuser: false, bypassRls: false, login: false, inherit: true, memberOf: new Map(), createdAt: this.here(), privilegedAt: null };
+      role = { name, superuser: false, bypassRls: false, login: false, inherit: true, memberOf: new Map(), noInherit: new Set(), createdAt: this.here(), privilegedAt: null };
       this.catalog.roles.set(name, role);
     }
     return role;
@@ -859,11 +888,23 @@ export class Replayer {
 
   private grantRole(node: AstNode): void {
     const granted = ((node.granted_roles ?? []) as AstNode[]).map((r) => String(r.AccessPriv?.priv_name ?? ''));
+    // GRANT r TO x WITH INHERIT FALSE (PostgreSQL 16+): x may SET ROLE r but does not inherit its
+    // privileges, and r's policies do not apply to x.
+    let inherit: boolean | null = null;
+    for (const o of (node.opt ?? []) as AstNode[]) if (o.DefElem?.defname === 'inherit') inherit = defBool(o.DefElem);
     for (const grantee of (node.grantee_roles ?? []) as AstNode[]) {
       const role = this.role(roleName(grantee));
       for (const g of granted) {
-        if (node.is_grant) role.memberOf.set(g, this.here());
-        else role.memberOf.delete(g);
+        if (node.is_grant) {
+          role.memberOf.set(g, this.here());
+          if (inherit === false) role.noInherit.add(g);
+          else if (inherit === true) role.noInherit.delete(g);
+        } else if (inherit !== null) {
+          // REVOKE INHERIT OPTION FOR r FROM x
+          role.noInherit.add(g);
+        } else {
+          role.memberOf.delete(g);
+        }
       }
     }
   }
@@ -875,6 +916,10 @@ export class Replayer {
     return privs.map((p) => String(p.AccessPriv?.priv_name ?? '').toLowerCase() as TablePrivilege);
   }
 
+  /**
+   * `defaultsFor`: ALTER DEFAULT PRIVILEGES for future objects, in the listed schemas or (`'*'`)
+   * everywhere. Null for a GRANT/REVOKE on existing objects.
+   */
   private grant(node: AstNode, defaultsForSchemas: string[] | null): void {
     const grantees = ((node.grantees ?? []) as AstNode[]).map((g) => roleName(g));
     if (node.objtype === 'OBJECT_TABLE') {
@@ -908,7 +953,8 @@ export class Replayer {
     }
     if (node.objtype === 'OBJECT_FUNCTION' || node.objtype === 'OBJECT_PROCEDURE' || node.objtype === 'OBJECT_ROUTINE') {
       if (defaultsForSchemas) {
-        if (grantees.includes('public')) this.functionDefaultPublicExecute = !!node.is_grant;
+        // PUBLIC's EXECUTE on new functions is a global default: a per-schema REVOKE cannot remove it.
+        if (grantees.includes('public') && (node.is_grant || defaultsForSchemas.includes('*'))) this.functionDefaultPublicExecute = !!node.is_grant;
         return;
       }
       let fns: FunctionState[] = [];
@@ -944,7 +990,8 @@ export class Replayer {
   }
 
   private applyDefaultGrants(key: string, schema: string): void {
-    for (const [grantee, entry] of this.catalog.defaultTableGrants.get(schema) ?? []) {
+    const defaults = [...(this.catalog.defaultTableGrants.get('*') ?? []), ...(this.catalog.defaultTableGrants.get(schema) ?? [])];
+    for (const [grantee, entry] of defaults) {
       let byGrantee = this.catalog.tableGrants.get(key);
       if (!byGrantee) this.catalog.tableGrants.set(key, (byGrantee = new Map()));
       let grant = byGrantee.get(grantee);
@@ -958,7 +1005,7 @@ export class Replayer {
   }
 
   private alterDefaultPrivileges(node: AstNode): void {
-    let schemas: string[] = [...new Set([...this.catalog.schemas, 'public'])];
+    let schemas: string[] = ['*'];
     for (const o of (node.options ?? []) as AstNode[]) {
       if (o.DefElem?.defname === 'schemas') schemas = nameList(o.DefElem.arg?.List?.items);
     }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withScratchDatabase } from '../support/pg.js';
-import { ROLES_SQL, TENANT_A, TENANT_B, applyMigration, attempt, errors, findings, lineOf, safeTable, itGap, seedTwoTenants, seenBy, tenantsSeen } from './helpers.js';
+import { ROLES_SQL, TENANT_A, TENANT_B, applyMigration, attempt, errors, findings, lineOf, safeTable, seedTwoTenants, seenBy, tenantsSeen } from './helpers.js';
 
 const RULE = 'no-bypass-role';
 const TABLE = safeTable('notes');
@@ -91,7 +91,7 @@ describe(`${RULE} on PostgreSQL`, () => {
   // `SET ROLE app_user` is linted as if the migration role owned them. On PostgreSQL app_user owns
   // the table, and an owner may lift FORCE (or disable RLS, or drop the policy) at will: the app
   // then reads every tenant. The rule should report the CREATE TABLE run under SET ROLE app_user.
-  itGap('tables created after SET ROLE app_user are owned by the app, which lifts FORCE and reads every tenant (rule reports nothing)', async () => {
+  it('tables created after SET ROLE app_user are owned by the app, which lifts FORCE and reads every tenant (rule reports nothing)', async () => {
     const sql = `SET ROLE app_user;\n${TABLE}\nRESET ROLE;`;
     await withScratchDatabase(async (db) => {
       await db.query(`${ROLES_SQL} GRANT CREATE ON SCHEMA public TO app_user;`);

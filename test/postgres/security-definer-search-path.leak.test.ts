@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withScratchDatabase } from '../support/pg.js';
-import { ROLES_SQL, TENANT_A, TENANT_B, applyMigration, attempt, errors, findings, itGap, lineOf, safeTable, seedTwoTenants } from './helpers.js';
+import { ROLES_SQL, TENANT_A, TENANT_B, applyMigration, attempt, errors, findings, lineOf, safeTable, seedTwoTenants } from './helpers.js';
 
 const RULE = 'security-definer-search-path';
 const CONFIG = { appRoles: ['app_user'], globalTables: ['memberships'] };
@@ -78,7 +78,7 @@ describe(`${RULE} on PostgreSQL`, () => {
   // resolves the unqualified `memberships` to the caller's temporary table (and, with no temporary
   // table, the function fails with 42P01). The rule should report unqualified names that no
   // schema on the path before pg_temp provides.
-  itGap("SET search_path = pg_catalog, pg_temp with an unqualified name: the temporary table still wins (rule reports nothing)", async () => {
+  it("SET search_path = pg_catalog, pg_temp with an unqualified name: the temporary table still wins (rule reports nothing)", async () => {
     const sql = migration('\nSET search_path = pg_catalog, pg_temp', 'memberships');
     expect(await callWithForgedMembership(sql)).toEqual({ honest: { code: '42P01' }, forged: [TENANT_B] });
     expect(await findings(RULE, sql, CONFIG)).toEqual([{ ruleId: RULE, at: `001.sql:${lineOf(sql, 'CREATE FUNCTION')}` }]);
@@ -89,7 +89,7 @@ describe(`${RULE} on PostgreSQL`, () => {
   // (unqualifiedRelations() returns none for them) but reports the unset path as an error, with a
   // message claiming the temporary-table shadowing that PostgreSQL does not show. (Names that are
   // resolved at run time, in plpgsql functions the body calls, are those functions' findings.)
-  itGap('a BEGIN ATOMIC body with no SET search_path binds its tables at creation: the forgery is ignored (rule reports it as an error)', async () => {
+  it('a BEGIN ATOMIC body with no SET search_path binds its tables at creation: the forgery is ignored (rule reports it as an error)', async () => {
     const sql = `${safeTable('notes')}
 CREATE TABLE memberships (
   user_name text NOT NULL,

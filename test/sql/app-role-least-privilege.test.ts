@@ -58,9 +58,9 @@ describe(RULE, () => {
       expect(await hits(sql, config)).toEqual(expected);
     });
 
-    // BUG: ALTER DEFAULT PRIVILEGES without IN SCHEMA applies to tables created later in any schema,
+    // Fixed: ALTER DEFAULT PRIVILEGES without IN SCHEMA applies to tables created later in any schema,
     // including schemas created after it; the replay copies it only to the schemas known at the time.
-    it.fails('global ALTER DEFAULT PRIVILEGES ... GRANT ALL reaches a schema created later', async () => {
+    it('global ALTER DEFAULT PRIVILEGES ... GRANT ALL reaches a schema created later', async () => {
       expect(await hits('ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO app;\nCREATE SCHEMA crm;\nCREATE TABLE crm.docs (tenant_id uuid NOT NULL);', APP)).toEqual(['001.sql:1']);
     });
   });

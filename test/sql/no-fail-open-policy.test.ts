@@ -134,9 +134,9 @@ describe(RULE, () => {
       expect(await hits("CREATE SCHEMA app;\nCREATE TABLE app.docs (tenant_id uuid NOT NULL); ALTER TABLE app.docs ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON app.docs USING (true);")).toEqual(['001.sql:3']);
     });
 
-    // BUG: the tenant column is matched case-insensitively, but a quoted "Tenant_Id" is a different
+    // Fixed: the tenant column is matched case-insensitively, but a quoted "Tenant_Id" is a different
     // column from tenant_id in PostgreSQL: this policy pins "Tenant_Id" and leaves tenant_id open.
-    it.fails('a quoted "Tenant_Id" is not the tenant column tenant_id', async () => {
+    it('a quoted "Tenant_Id" is not the tenant column tenant_id', async () => {
       expect(await hits('CREATE TABLE docs (tenant_id uuid NOT NULL, "Tenant_Id" uuid); ALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n' + `CREATE POLICY p ON docs USING ("Tenant_Id" = ${CTX}) WITH CHECK ("Tenant_Id" = ${CTX});`)).toEqual(['001.sql:2']);
     });
   });

@@ -68,10 +68,10 @@ describe(RULE, () => {
       expect(await hits(on(plpgsql("DECLARE q text := 'SELECT 1 WHERE ' || k; BEGIN EXECUTE q; END;"), REVOKE))).toEqual(['001.sql:2']);
     });
 
-    // BUG: per-schema default privileges only add to the global ones; "IN SCHEMA ... REVOKE" cannot
+    // Fixed: per-schema default privileges only add to the global ones; "IN SCHEMA ... REVOKE" cannot
     // take away PUBLIC's global EXECUTE on new functions (ALTER DEFAULT PRIVILEGES, Notes), so the
     // function stays executable by PUBLIC. The replay treats it as a global revoke.
-    it.fails('ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ... FROM PUBLIC does not revoke it', async () => {
+    it('ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ... FROM PUBLIC does not revoke it', async () => {
       expect(await hits(['ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;', TABLE, sqlFn()].join('\n'))).toEqual(['001.sql:3']);
     });
   });
