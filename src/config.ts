@@ -161,12 +161,81 @@ function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
+/**
+ * Where JSON text first goes wrong: a small validating scan, because JSON.parse names the position
+ * only for some errors (Node 20 says nothing of where a trailing comma is).
+ */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          value();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        fail();
+      }
+    } else if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      if (i >= text.length) fail();
+      i++;
+    } else {
+      const start = i;
+      while (i < text.length && /[-+.\w]/.test(text[i]!)) i++;
+      const word = text.slice(start, i);
+      if (!(word === 'true' || word === 'false' || word === 'null' || /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(word))) {
+        i = start;
+        fail();
+      }
+    }
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (offset) {
+    return offset as number;
+  }
+}
+
 function describeJsonError(text: string, error: Error): string {
   const match = /position (\d+)/.exec(error.message);
-  if (!match) return error.message;
-  const offset = Number(match[1]);
+  const offset = match ? Number(match[1]) : jsonErrorOffset(text);
+  const reason = error.message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?"[\s\S]*is not valid JSON$/, '');
+  if (offset < 0) return reason;
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   const column = offset - before.lastIndexOf('\n');
-  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+  return `${reason} at line ${line}, column ${column}`;
 }

@@ -114,9 +114,9 @@ describe('config', () => {
       expect(message).toMatch(/rls-guard\.config\.json: invalid JSON: .* at line 3, column 3$/);
     });
 
-    // BUG: Node 20's JSON.parse reports some errors without "at position N" (here `Unexpected token ']',
-    // ..."["app",]..." is not valid JSON`), and describeJsonError then gives no line or column.
-    it.fails('invalid JSON with a trailing comma: the message has the line and column', () => {
+    // Node 20's JSON.parse reports some errors without "at position N" (here `Unexpected token ']',
+    // ..."["app",]..." is not valid JSON`): the loader finds the position itself.
+    it('invalid JSON with a trailing comma: the message has the line and column', () => {
       expect(configError('{\n  "appRoles": ["app",]\n}')).toMatch(/at line 2, column \d+/);
     });
 
