@@ -7,11 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import plugin from '../../src/index.js';
 import { sqlLanguage } from '../../src/eslint/sql-language.js';
 
-RuleTester.afterAll = afterAll;
-RuleTester.describe = describe;
-RuleTester.it = it;
-RuleTester.itOnly = it.only;
+// ESLint's RuleTester runs its cases through these hooks when the test framework has no globals.
+Object.assign(RuleTester, { afterAll, describe, it, itOnly: it.only });
 
+const rules = plugin.rules as Record<string, never>;
 const ruleTester = new RuleTester({ plugins: { 'rls-guard': plugin }, language: 'rls-guard/sql' } as never);
 const filename = '/virtual/project/migrations/001_init.sql';
 
@@ -31,7 +30,7 @@ describe('rls-guard/sql language', () => {
   });
 });
 
-ruleTester.run('require-rls', plugin.rules['require-rls'] as never, {
+ruleTester.run('require-rls', rules['require-rls'], {
   valid: [
     {
       filename,
@@ -47,12 +46,12 @@ ruleTester.run('require-rls', plugin.rules['require-rls'] as never, {
   ],
 });
 
-ruleTester.run('parse-error', plugin.rules['parse-error'] as never, {
+ruleTester.run('parse-error', rules['parse-error'], {
   valid: [{ filename, code: 'SELECT 1;' }],
   invalid: [{ filename, code: 'SELECT 1;\nCREATE TABLE (;\nSELECT 2;', errors: [{ messageId: 'finding', line: 2, column: 14 }] }],
 });
 
-ruleTester.run('no-rls-disable', plugin.rules['no-rls-disable'] as never, {
+ruleTester.run('no-rls-disable', rules['no-rls-disable'], {
   valid: [{ filename, code: 'CREATE TABLE t (tenant_id int NOT NULL);\nALTER TABLE t ENABLE ROW LEVEL SECURITY;' }],
   invalid: [
     {
