@@ -22,7 +22,7 @@ const TS_FILES = ['**/*.{ts,mts,cts,tsx}'];
 const plugin = {
   meta: { name: 'rls-guard', version, namespace: 'rls-guard' },
   languages: { sql: sqlLanguage },
-  rules: { ...sqlEslintRules, ...tsRules },
+  rules: { ...sqlEslintRules, ...tsRules } as Record<string, object>,
   configs: {} as Record<'recommended' | 'strict', unknown[]>,
 };
 

@@ -10,7 +10,7 @@ import { sqlLanguage } from '../../src/eslint/sql-language.js';
 // ESLint's RuleTester runs its cases through these hooks when the test framework has no globals.
 Object.assign(RuleTester, { afterAll, describe, it, itOnly: it.only });
 
-const rules = plugin.rules as Record<string, never>;
+const rules = plugin.rules as Record<string, never>; // RuleTester's own types do not know the SQL language's rules
 const ruleTester = new RuleTester({ plugins: { 'rls-guard': plugin }, language: 'rls-guard/sql' } as never);
 const filename = '/virtual/project/migrations/001_init.sql';
 
