@@ -119,10 +119,3 @@ export function expectOk(result: Attempt, rowCount?: number): void {
   expect(result.code).toBe('ok');
   if (rowCount !== undefined) expect((result as { rowCount: number }).rowCount).toBe(rowCount);
 }
-
-/**
- * Marks a case where the rule and PostgreSQL disagree: it asserts what PostgreSQL does and what the
- * rule should then report, and is expected to fail until the rule changes. Run with
- * RLS_GUARD_SHOW_GAPS=1 to see each such case fail at the rule assertion (and nowhere earlier).
- */
-export const itGap = process.env.RLS_GUARD_SHOW_GAPS ? it : it.fails;
