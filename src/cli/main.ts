@@ -1,8 +1,5 @@
 #!/usr/bin/env node
 /** The `rls-guard` command. */
-import { probeCommand } from '../probe/command.js';
-import { verifyCommand } from '../verify/command.js';
-import { checkCommand } from './check-command.js';
 
 const USAGE = `Usage: rls-guard <command> [options]
 
@@ -22,12 +19,13 @@ export async function main(argv: string[]): Promise<number> {
   };
   const [command, ...rest] = argv;
   switch (command) {
+    // Each command loads only its own modules: check must not pay for pg and PGlite at start-up.
     case 'check':
-      return checkCommand(rest, io);
+      return (await import('./check-command.js')).checkCommand(rest, io);
     case 'probe':
-      return probeCommand(rest, { ...io, env: process.env });
+      return (await import('../probe/command.js')).probeCommand(rest, { ...io, env: process.env });
     case 'verify':
-      return verifyCommand(rest, { ...io, env: process.env });
+      return (await import('../verify/command.js')).verifyCommand(rest, { ...io, env: process.env });
     case undefined:
     case '-h':
     case '--help':

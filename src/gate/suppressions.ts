@@ -76,6 +76,8 @@ function targetStatement(source: SourceText, comment: CommentRange, statements: 
 /** Reads every `rls-guard-ignore` comment of one file. */
 export function readSuppressions(file: string, script: ScriptLike, knownRules: ReadonlySet<string>): { suppressions: Suppression[]; problems: DirectiveProblem[] } {
   const text = script.source.text;
+  // Most files have no suppression comment: skip lexing them (a plain substring test, not SQL analysis).
+  if (!text.includes(SUPPRESSION_KEYWORD)) return { suppressions: [], problems: [] };
   const lexed = lexScript(text);
   const suppressions: Suppression[] = [];
   const problems: DirectiveProblem[] = [];

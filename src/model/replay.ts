@@ -126,8 +126,6 @@ export class Replayer {
   /** The role a migration switched to (SET ROLE / SET SESSION AUTHORIZATION): it owns what it creates. */
   private currentRole: string | null = null;
 
-  constructor(private readonly options: { appRoles: readonly string[] } = { appRoles: [] }) {}
-
   replayFile(input: ReplayInput): void {
     this.file = input.file;
     this.script = input.script;
@@ -1066,11 +1064,4 @@ export class Replayer {
       }
     }
   }
-}
-
-/** Replays migration scripts in order and returns the final catalog. */
-export function replayMigrations(inputs: ReplayInput[], options?: { appRoles: readonly string[] }): Catalog {
-  const replayer = new Replayer(options);
-  for (const input of inputs) replayer.replayFile(input);
-  return replayer.catalog;
 }

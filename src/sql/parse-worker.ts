@@ -1,4 +1,4 @@
-/** Worker thread: parses a share of the migration files and posts back their statements. */
+/** Worker thread: parses batches of migration files and posts back their statements. */
 import { parentPort } from 'node:worker_threads';
 import { loadSqlParser, parseScript } from './parse.js';
 
@@ -8,8 +8,10 @@ interface Job {
   keep: string[] | null;
 }
 
-await loadSqlParser();
-parentPort!.on('message', (job: Job) => {
+const ready = loadSqlParser();
+
+parentPort!.on('message', async (job: Job) => {
+  await ready;
   const keep = job.keep ? new Set(job.keep) : null;
   const results = job.texts.map((text) => {
     const script = parseScript(text);

@@ -3,7 +3,7 @@
  * and small probes that turn PostgreSQL's answers into values a test can assert exactly.
  */
 import type pg from 'pg';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { checkSql } from '../support/check-sql.js';
 import type { ScratchDatabase } from '../support/pg.js';
 import type { RlsGuardConfig } from '../../src/config.js';
