@@ -5,7 +5,6 @@
  * tenant table it can reach. Every step runs in its own transaction that is always rolled back,
  * under `statement_timeout` and `lock_timeout`, so the probe changes nothing and waits on no lock.
  */
-import pg from 'pg';
 import type { ResolvedConfig } from '../config.js';
 import { TenantContext } from '../analysis/tenant-context.js';
 import { loadSqlParser } from '../sql/parse.js';
@@ -23,7 +22,7 @@ import {
 } from './catalog.js';
 import { auditPolicies } from './policy-audit.js';
 import { redactSecrets } from './redact.js';
-import { pgSession, toSqlError, type ProbeSession, type SqlError } from './session.js';
+import { connectRedacted, pgSession, ProbeConnectionError, toSqlError, type ProbeSession, type SqlError } from './session.js';
 import type { CheckStatus, FunctionReport, ProbeCheck, ProbeResult, RoleReport, TableReport } from './types.js';
 import { buildRow, freshTenantValue, insertSql, quoteIdent } from './values.js';
 
@@ -56,12 +55,7 @@ export interface ProbeOptions {
 }
 
 /** The database could not be reached: a usage error (exit 2), message already redacted. */
-export class ProbeConnectionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProbeConnectionError';
-  }
-}
+export { ProbeConnectionError };
 
 const SELECT_SAMPLE_LIMIT = 1000;
 
@@ -69,18 +63,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   if (options.session) return probeSession(options.session, options);
   if (!options.url) throw new ProbeConnectionError('no database URL to probe');
   const url = options.url;
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    application_name: 'rls-guard probe',
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw new ProbeConnectionError(redactSecrets(`cannot connect to ${url}: ${toSqlError(error).message}`, url));
-  }
+  const client = await connectRedacted(url, 'rls-guard probe', options.connectTimeoutMs);
   try {
     return await probeSession(pgSession(client), options);
   } catch (error) {

@@ -3,6 +3,15 @@
  * a superuser PGlite / scratch session that switches role per transaction (`verify`).
  */
 import pg from 'pg';
+import { redactSecrets } from './redact.js';
+
+/** The database cannot be reached (or is not what the command needs): exit code 2. */
+export class ProbeConnectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProbeConnectionError';
+  }
+}
 
 export interface QueryOutcome<R> {
   rows: R[];
@@ -33,4 +42,20 @@ export function pgSession(client: pg.Client | pg.PoolClient): ProbeSession {
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     },
   };
+}
+
+/**
+ * Opens a node-postgres connection for probe and verify. A failure becomes a ProbeConnectionError
+ * whose message never shows the password in `url`.
+ */
+export async function connectRedacted(url: string, applicationName: string, connectTimeoutMs = 10_000): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, application_name: applicationName });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw new ProbeConnectionError(redactSecrets(`cannot connect to ${url}: ${toSqlError(error).message}`, url));
+  }
+  return client;
 }

@@ -4,10 +4,9 @@
  * as a non-superuser owner role (`SET ROLE`) and each probe path switches role per transaction.
  */
 import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import { ProbeConnectionError } from '../probe/probe.js';
 import { redactSecrets } from '../probe/redact.js';
-import { pgSession, toSqlError, type ProbeSession } from '../probe/session.js';
+import { connectRedacted, pgSession, type ProbeSession } from '../probe/session.js';
 
 export interface VerifyDatabase {
   engine: 'pglite' | 'postgres';
@@ -36,14 +35,7 @@ export async function openPglite(): Promise<VerifyDatabase> {
 
 /** A scratch database by URL. It must be empty (verify creates tables and roles) and the user a superuser. */
 export async function openScratch(url: string): Promise<VerifyDatabase> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, application_name: 'rls-guard verify' });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw new ProbeConnectionError(redactSecrets(`cannot connect to ${url}: ${toSqlError(error).message}`, url));
-  }
+  const client = await connectRedacted(url, 'rls-guard verify');
   const fail = async (message: string): Promise<never> => {
     await client.end().catch(() => {});
     throw new ProbeConnectionError(redactSecrets(message, url));
