@@ -18,7 +18,28 @@ const runs = Number(process.env.BENCH_RUNS ?? 5);
 const big = Number(process.env.BENCH_BIG ?? 10000);
 const work = mkdtempSync(join(tmpdir(), 'rls-guard-bench-'));
 const cli = join(root, 'dist/src/cli/main.js');
-const squawkBinary = [join(root, 'node_modules/@squawk-cli/linux-x64/bin/squawk'), join(root, 'node_modules/.bin/squawk')].find(existsSync);
+const squawkBinary = findOrInstallSquawk();
+
+/**
+ * squawk, the reference, from npm (squawk-cli ships prebuilt binaries as per-platform packages).
+ * It is installed on demand into node_modules/.cache rather than kept as a devDependency: registries
+ * that carry only some platforms' binaries make a lock file with squawk-cli fail `npm ci`.
+ */
+function findOrInstallSquawk() {
+  const prefix = join(root, 'node_modules/.cache/rls-guard-bench');
+  const candidates = () =>
+    [`${process.platform}-${process.arch}`].flatMap((p) => [
+      join(root, `node_modules/@squawk-cli/${p}/bin/squawk`),
+      join(prefix, `node_modules/@squawk-cli/${p}/bin/squawk`),
+    ]);
+  let found = candidates().find(existsSync);
+  if (!found) {
+    console.log('installing squawk-cli@2.66.0 for the comparison (once) ...');
+    spawnSync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, 'squawk-cli@2.66.0'], { stdio: 'ignore' });
+    found = candidates().find(existsSync);
+  }
+  return found ?? null;
+}
 
 if (!existsSync(cli)) {
   console.error('Build first: npm run build');
