@@ -174,6 +174,12 @@ const OWNER_RULES = new Set(['require-force-rls']);
 /** Rules whose errors claim a leak verify can observe per table. */
 const OBSERVABLE_RULES = new Set(['require-rls', 'require-force-rls', 'no-fail-open-policy', 'view-security-invoker', 'app-role-least-privilege', 'no-rls-disable']);
 
+/** Is the finding about `table`? By the object it names (`public.t`, `public.t policy p`), else by its message (views name the tables they read there). */
+function isAbout(finding: Finding, table: string): boolean {
+  if (finding.object === table || finding.object?.startsWith(`${table} `)) return true;
+  return namesTable(finding.message, table);
+}
+
 function namesTable(message: string, table: string): boolean {
   const escaped = table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^\\w.])${escaped}($|[^\\w])`).test(message);
@@ -183,7 +189,7 @@ function namesTable(message: string, table: string): boolean {
 export function compareWithCheck(tables: readonly VerifyTable[], findings: readonly Finding[], probedAppRoles: boolean): Disagreement[] {
   const out: Disagreement[] = [];
   for (const t of tables) {
-    const errors = findings.filter((f) => f.severity === 2 && namesTable(f.message, t.table));
+    const errors = findings.filter((f) => f.severity === 2 && isAbout(f, t.table));
     if (t.leaks.length > 0 && errors.length === 0) {
       out.push({ table: t.table, kind: 'check-missed', message: `verify observed a leak that check reports no error for: ${t.leaks[0]}` });
     }
