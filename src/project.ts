@@ -1,6 +1,8 @@
 /**
  * The project's migrations as the app-code rules see them: which tables are tenant tables.
- * Replayed once per process and config, and again only when a migration file changes.
+ * Replayed once per process and config, and again only when a migration file changes; the files
+ * are listed and stat'ed at most once a second per config, so a lint run pays for it once while an
+ * editor still sees a migration edit within a second.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { ResolvedConfig } from './config.js';
@@ -18,6 +20,11 @@ export interface TenantModel {
 
 const cache = new Map<string, { stamp: string; model: TenantModel | null }>();
 
+/** How long a checked answer stands before the migration files are listed and stat'ed again. */
+const RECHECK_MS = 1000;
+/** The last answer per config key, and when its files were last checked. */
+const recent = new Map<string, { checkedAt: number; model: TenantModel | null }>();
+
 function lookupKeys(name: string): string[] {
   const parts = name.split('.');
   if (parts.length >= 2) return [qualifiedKey(parts[parts.length - 2]!, parts[parts.length - 1]!)];
@@ -30,6 +37,17 @@ function lookupKeys(name: string): string[] {
  */
 export function loadTenantModel(config: ResolvedConfig): TenantModel | null {
   if (!isSqlParserLoaded()) throw new Error('rls-guard: the SQL parser is not loaded (await loadSqlParser() first)');
+  const key = `${config.configPath ?? config.rootDir}|${JSON.stringify(config)}`;
+  const now = Date.now();
+  const last = recent.get(key);
+  if (last && now - last.checkedAt < RECHECK_MS) return last.model;
+  const model = currentModel(config, key);
+  recent.set(key, { checkedAt: now, model });
+  return model;
+}
+
+/** Lists and stats the migrations, replaying them only when one was added, removed or changed. */
+function currentModel(config: ResolvedConfig, key: string): TenantModel | null {
   let files: string[];
   try {
     files = discoverMigrations([], config).map((f) => f.path);
@@ -38,7 +56,6 @@ export function loadTenantModel(config: ResolvedConfig): TenantModel | null {
   }
   if (files.length === 0) return null;
   const stamp = files.map((f) => `${f}:${statSync(f).mtimeMs}`).join('|');
-  const key = `${config.configPath ?? config.rootDir}|${JSON.stringify(config)}`;
   const cached = cache.get(key);
   if (cached && cached.stamp === stamp) return cached.model;
   const analysis = analyzeMigrations(
