@@ -14,6 +14,7 @@
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { sqlFromExpression, sqlFromTemplate, tablesTouched, type EmbeddedSql } from './embedded-sql.js';
+import type { AstNode } from '../sql/parse.js';
 
 export interface QueryShapes {
   /** Variable names (or their last camelCase word) taken for database clients. */
@@ -398,14 +399,16 @@ export class DatabaseCalls {
   }
 }
 
-const tablesCache = new WeakMap<EmbeddedSql, string[]>();
+/** Keyed by the parsed statement list, which every site and file with the same SQL text shares. */
+const tablesCache = new WeakMap<AstNode[], string[]>();
 
 /** The tables an embedded SQL text touches (empty when it does not parse). */
 export function tablesOfStatements(sql: EmbeddedSql): string[] {
-  let tables = tablesCache.get(sql);
+  if (!sql.statements) return [];
+  let tables = tablesCache.get(sql.statements);
   if (!tables) {
-    tables = tablesTouched(sql.statements ?? []);
-    tablesCache.set(sql, tables);
+    tables = tablesTouched(sql.statements);
+    tablesCache.set(sql.statements, tables);
   }
   return tables;
 }

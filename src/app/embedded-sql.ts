@@ -155,8 +155,12 @@ export function walkSql(node: unknown, visit: (kind: string, fields: AstNode) =>
     return;
   }
   if (!node || typeof node !== 'object') return;
-  for (const [key, value] of Object.entries(node as AstNode)) {
-    if (isTypeName(key) && value && typeof value === 'object' && !Array.isArray(value)) visit(key, value as AstNode);
+  const fields = node as AstNode;
+  for (const key in fields) {
+    const value = fields[key] as unknown;
+    // Leaves (strings, numbers, booleans) hold no nodes: skip the call.
+    if (!value || typeof value !== 'object') continue;
+    if (isTypeName(key) && !Array.isArray(value)) visit(key, value as AstNode);
     walkSql(value, visit);
   }
 }
@@ -200,8 +204,23 @@ export interface SettingWrite {
   statement: AstNode;
 }
 
+/**
+ * Parsed statement lists are shared by every site and rule that sees the same text (see
+ * `parseSqlText`), so their writes are read off once per list.
+ */
+const settingWritesCache = new WeakMap<AstNode[], readonly SettingWrite[]>();
+
 /** Every `SET` and `set_config(...)` in the statements, in order. */
-export function settingWrites(statements: AstNode[]): SettingWrite[] {
+export function settingWrites(statements: AstNode[]): readonly SettingWrite[] {
+  let writes = settingWritesCache.get(statements);
+  if (!writes) {
+    writes = findSettingWrites(statements);
+    settingWritesCache.set(statements, writes);
+  }
+  return writes;
+}
+
+function findSettingWrites(statements: AstNode[]): SettingWrite[] {
   const writes: SettingWrite[] = [];
   for (const statement of statements) {
     walkSql(statement, (kind, fields) => {
