@@ -4,13 +4,15 @@
  * Application-code expectations (src/) are checked by test/ts/scenarios.test.ts through ESLint.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const scenariosDir = resolve(repoRoot, '..', 'shared', 'scenarios');
+// Real path: the CLI reports files under its working directory as the OS resolves it.
+const sharedScenarios = resolve(repoRoot, '..', 'shared', 'scenarios');
+const scenariosDir = existsSync(sharedScenarios) ? realpathSync(sharedScenarios) : sharedScenarios;
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 interface Expected {

@@ -4,10 +4,10 @@
  * cached per file (by modification time) and analyses per history (by every file's identity).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { analyzeMigrations, type MigrationAnalysis } from '../check.js';
 import { resolveConfig, type ResolvedConfig } from '../config.js';
-import { discoverMigrations } from '../migrations/discover.js';
+import { discoverMigrations, isRollbackMigration } from '../migrations/discover.js';
 import { parseScript, type ParsedScript } from '../sql/parse.js';
 
 const parsedFiles = new Map<string, { stamp: string; text: string; script: ParsedScript }>();
@@ -22,8 +22,13 @@ function tryDiscover(paths: string[], config: ResolvedConfig): string[] {
   }
 }
 
-/** The files replayed with `file`, in order: the configured history, else its directory, else itself. */
+/**
+ * The files replayed with `file`, in order: the configured history, else its directory, else
+ * itself. A down or undo migration belongs to no forward history: none (as `rls-guard check`
+ * never replays it, it reports nothing on it either).
+ */
 export function historyFor(file: string, config: ResolvedConfig): string[] {
+  if (isRollbackMigration(basename(file))) return [];
   if (config.configPath) {
     const configured = tryDiscover([], config);
     if (configured.includes(file)) return configured;

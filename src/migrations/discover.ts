@@ -51,12 +51,14 @@ function compareKeys(a: (string | bigint)[], b: (string | bigint)[]): number {
   return a.length - b.length;
 }
 
-function isSkippedFile(name: string): boolean {
+/** Down and undo migrations: never part of the forward history. */
+export function isRollbackMigration(name: string): boolean {
   const lower = name.toLowerCase();
-  if (!lower.endsWith('.sql')) return true;
-  if (lower.endsWith('.down.sql') || lower === 'down.sql') return true;
-  if (/^u\d+(?:[._]\d+)*__/i.test(name)) return true; // Flyway undo migrations
-  return false;
+  return lower.endsWith('.down.sql') || lower === 'down.sql' || /^u\d+(?:[._]\d+)*__/i.test(name); // Flyway undo: U<n>__
+}
+
+function isSkippedFile(name: string): boolean {
+  return !name.toLowerCase().endsWith('.sql') || isRollbackMigration(name);
 }
 
 /** The migration files of one directory, in application order. */

@@ -299,16 +299,10 @@ describe('eslint with rls-guard/sql reports what rls-guard check reports, on rea
     });
   }
 
-  // BUG: `eslint .` with the recommended SQL config (files: **/*.sql) also lints migrations that
-  // `rls-guard check` never replays — golang-migrate `*.down.sql` (and Flyway `U*__` undo files).
-  // Such a file is in no history (history.ts falls back to "the file alone"), so it is analyzed as
-  // a forward migration of its own, and eslint reports findings check never reports:
-  //   000002_reporting.down.sql:3:1  require-rls            ALTER TABLE accounts FORCE ROW LEVEL SECURITY;
-  //   000003_members_force.down.sql:1:1  require-force-rls + require-tenant-policy
-  //                                                        ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
-  //   000003_members_force.down.sql:3:1  require-rls        CREATE TABLE audit_log (id bigserial PRIMARY KEY, tenant_id uuid NOT NULL, entry text NOT NULL);
-  // The docs say down/undo migrations are not analyzed; eslint should report nothing on them.
-  it.fails('eslint . (every .sql file, down migrations included) reports exactly what check reports', async () => {
+  // `eslint .` with the recommended SQL config (files: **/*.sql) also lints migrations that
+  // `rls-guard check` never replays — golang-migrate `*.down.sql` and Flyway `U*__` undo files. They
+  // belong to no forward history, so eslint reports nothing on them either.
+  it('eslint . (every .sql file, down migrations included) reports exactly what check reports', async () => {
     const root = materialize(golangMigrate);
     const check = await fromCheck(root);
     expect(await fromEslint(root, ['.'])).toEqual(check.findings);

