@@ -133,8 +133,21 @@ function readsAppUrl(node: TSESTree.Node, appVars: readonly string[]): boolean {
   return node.type === AST_NODE_TYPES.Identifier;
 }
 
+/** Compiled `appPaths` globs: the same few globs are matched against every linted file. */
+const globRegExps = new Map<string, RegExp>();
+
 /** Minimal glob matching for `appPaths`: `**` any directories, `*` and `?` within one segment. */
 export function globMatches(glob: string, file: string): boolean {
+  let regExp = globRegExps.get(glob);
+  if (!regExp) {
+    regExp = globToRegExp(glob);
+    if (globRegExps.size > 1000) globRegExps.clear();
+    globRegExps.set(glob, regExp);
+  }
+  return regExp.test(file);
+}
+
+function globToRegExp(glob: string): RegExp {
   const pattern = glob.replace(/^\.\//, '');
   let source = '';
   for (let i = 0; i < pattern.length; i++) {
@@ -147,7 +160,7 @@ export function globMatches(glob: string, file: string): boolean {
     else if (ch === '?') source += '[^/]';
     else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${source}$`).test(file);
+  return new RegExp(`^${source}$`);
 }
 
 export default noOwnerDatabaseUrl;
