@@ -69,11 +69,18 @@ export function sqlFromTemplate(
   return builder.finish(node, tagged);
 }
 
+/** Per expression node: every rule visiting the same call reads its SQL once. */
+const expressionSqlCache = new WeakMap<TSESTree.Node, EmbeddedSql | null>();
+
 /** SQL from a string literal, untagged template or `+` concatenation; null for anything else. */
 export function sqlFromExpression(node: TSESTree.Node): EmbeddedSql | null {
-  const builder = new SqlTextBuilder();
-  if (!appendUntagged(node, builder, true)) return null;
-  return builder.finish(node, false);
+  let sql = expressionSqlCache.get(node);
+  if (sql === undefined) {
+    const builder = new SqlTextBuilder();
+    sql = appendUntagged(node, builder, true) ? builder.finish(node, false) : null;
+    expressionSqlCache.set(node, sql);
+  }
+  return sql;
 }
 
 function appendUntagged(node: TSESTree.Node, builder: SqlTextBuilder, top: boolean): boolean {
