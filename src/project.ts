@@ -37,13 +37,25 @@ function lookupKeys(name: string): string[] {
  */
 export function loadTenantModel(config: ResolvedConfig): TenantModel | null {
   if (!isSqlParserLoaded()) throw new Error('rls-guard: the SQL parser is not loaded (await loadSqlParser() first)');
-  const key = `${config.configPath ?? config.rootDir}|${JSON.stringify(config)}`;
+  const key = cacheKey(config);
   const now = Date.now();
   const last = recent.get(key);
   if (last && now - last.checkedAt < RECHECK_MS) return last.model;
   const model = currentModel(config, key);
   recent.set(key, { checkedAt: now, model });
   return model;
+}
+
+/** Config objects are cached and shared by their loaders: serialize each one once. */
+const keys = new WeakMap<ResolvedConfig, string>();
+
+function cacheKey(config: ResolvedConfig): string {
+  let key = keys.get(config);
+  if (key === undefined) {
+    key = `${config.configPath ?? config.rootDir}|${JSON.stringify(config)}`;
+    keys.set(config, key);
+  }
+  return key;
 }
 
 /** Lists and stats the migrations, replaying them only when one was added, removed or changed. */
