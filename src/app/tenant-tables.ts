@@ -15,7 +15,8 @@ export interface TenantTables {
 
 export function tenantTablesFor(config: ResolvedConfig, globalTables: readonly string[]): TenantTables {
   const globals = new Set(globalTables.map(foldName));
-  const model = modelOrNull(config);
+  // Replaying the migrations is the expensive part: only when a query names a non-global table.
+  let model: TenantModel | null | undefined;
   const isGlobal = (table: string): boolean => {
     const name = foldName(table);
     const unqualified = name.slice(name.lastIndexOf('.') + 1);
@@ -25,6 +26,7 @@ export function tenantTablesFor(config: ResolvedConfig, globalTables: readonly s
     touchTenantData(tables) {
       return tables.some((table) => {
         if (isGlobal(table)) return false;
+        if (model === undefined) model = modelOrNull(config);
         // A table the migrations never create may still hold tenant rows: count it as tenant data.
         if (model) return model.isTenantTable(table) || !model.isKnownTable(table);
         return true;
