@@ -83,11 +83,12 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
       if (!call || reported.has(call.call)) return;
       // The scope function's own body opens the transaction and sets the context: it is the scope.
       if (calls.insideScopeImplementation(call.call)) return;
+      // A parameter of an ordinary function: whoever calls it chooses the client. Asked before the
+      // tables, so a project whose queries are all scoped never replays its migrations.
+      const origin = calls.clientOrigin(call.client);
+      if (origin.kind !== 'global') return;
       if (call.tables && !touchesTenantData(call.tables)) return;
       if (call.modelTables && call.modelTables.some((t) => !touchesTenantData([t]))) return;
-      const origin = calls.clientOrigin(call.client);
-      // A parameter of an ordinary function: whoever calls it chooses the client.
-      if (origin.kind !== 'global') return;
       reported.add(call.call);
 
       const scope = calls.enclosingScopeCallback(call.call);
