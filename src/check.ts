@@ -54,10 +54,10 @@ export class MigrationAnalyzer {
   }
 }
 
-/** Parses (or reuses parsed) scripts, replays them in order and runs every SQL rule. Synchronous once the parser is loaded. */
-export function analyzeMigrations(sources: MigrationSource[], config: ResolvedConfig, parsed?: Map<string, ParsedScript>): MigrationAnalysis {
+/** Parses scripts, replays them in order and runs every SQL rule. Synchronous once the parser is loaded. */
+export function analyzeMigrations(sources: MigrationSource[], config: ResolvedConfig): MigrationAnalysis {
   const analyzer = new MigrationAnalyzer(config);
-  for (const source of sources) analyzer.add(source.file, parsed?.get(source.file) ?? parseScript(source.text));
+  for (const source of sources) analyzer.add(source.file, parseScript(source.text));
   return analyzer.finish();
 }
 

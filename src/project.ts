@@ -4,11 +4,11 @@
  * are listed and stat'ed at most once a second per config, so a lint run pays for it once while an
  * editor still sees a migration edit within a second.
  */
-import { readFileSync, statSync } from 'node:fs';
 import type { ResolvedConfig } from './config.js';
-import { analyzeMigrations, type MigrationAnalysis } from './check.js';
+import { MigrationAnalyzer, type MigrationAnalysis } from './check.js';
 import { discoverMigrations } from './migrations/discover.js';
 import { qualifiedKey } from './model/catalog.js';
+import { parsedFile } from './sql/file-cache.js';
 import { isSqlParserLoaded } from './sql/parse.js';
 
 export interface TenantModel {
@@ -67,13 +67,14 @@ function currentModel(config: ResolvedConfig, key: string): TenantModel | null {
     return null;
   }
   if (files.length === 0) return null;
-  const stamp = files.map((f) => `${f}:${statSync(f).mtimeMs}`).join('|');
+  // Parses are shared with the SQL language's history (the same migrations, one parse per change).
+  const parsed = files.map((file) => ({ file, ...parsedFile(file) }));
+  const stamp = parsed.map((p) => `${p.file}:${p.stamp}`).join('|');
   const cached = cache.get(key);
   if (cached && cached.stamp === stamp) return cached.model;
-  const analysis = analyzeMigrations(
-    files.map((file) => ({ file, text: readFileSync(file, 'utf8') })),
-    config,
-  );
+  const analyzer = new MigrationAnalyzer(config);
+  for (const p of parsed) analyzer.add(p.file, p.script);
+  const analysis = analyzer.finish();
   const { catalog, tenancy } = analysis;
   const model: TenantModel = {
     analysis,

@@ -53,7 +53,7 @@ export const noInterpolatedTenantContext = createRule<Options, MessageIds>({
     return sqlSiteListener(calls, (site) => {
       for (const write of tenantSettingWrites(site.sql, tenantSettings)) {
         const pasted = interpolationsInValue(site.sql, write.value).filter((i) => i.kind === 'raw');
-        const messageId = pasted.length > 0 ? 'interpolated' : write.via === 'SET' && bindParametersInValue(site.sql, write.value).length > 0 ? 'bindParameterInSet' : null;
+        const messageId = pasted.length > 0 ? 'interpolated' : write.via === 'SET' && bindParametersInValue(write.value).length > 0 ? 'bindParameterInSet' : null;
         if (!messageId) continue;
         const fix = setConfigFix(site.sql, write, site.call, context.sourceCode);
         context.report({

@@ -80,10 +80,6 @@ export class TenantContext {
     this.functions = options.tenantFunctions.map(normalizeFunctionName);
   }
 
-  isTenantColumnName(name: string): boolean {
-    return this.columns.has(name);
-  }
-
   /** A reference to a tenant column (`tenant_id`, `t.tenant_id`), possibly cast. */
   isTenantColumn(node: AstNode | null | undefined): boolean {
     const u = unwrap(stripValueWrappers(node));

@@ -306,7 +306,7 @@ export function interpolationsInValue(sql: EmbeddedSql, value: AstNode | undefin
 }
 
 /** Bind parameters (`$n` the author wrote, or a tagged template's `${}`) in a value. */
-export function bindParametersInValue(sql: EmbeddedSql, value: AstNode | undefined): number[] {
+export function bindParametersInValue(value: AstNode | undefined): number[] {
   const numbers: number[] = [];
   walkSql([value], (kind, fields) => {
     if (kind === 'ParamRef' && typeof fields.number === 'number' && fields.number < RAW_PLACEHOLDER_BASE) numbers.push(fields.number);

@@ -78,9 +78,6 @@ export interface FunctionState {
   body: string | null;
   /** A SQL-standard body (`BEGIN ATOMIC ... END` / `RETURN ...`), parsed at creation time. */
   sqlBody: AstNode | null;
-  returnsSet: boolean;
-  /** Lower-case return type name (`uuid`, `invoices`, `record`...). */
-  returnType: string | null;
   /** Roles holding EXECUTE explicitly; `public` means everyone (PostgreSQL's default for functions). */
   executeGrantees: Set<string>;
   createdAt: SourceLocation;

@@ -781,7 +781,6 @@ export class Replayer {
       }
     }
     const existing = this.catalog.functions.get(key);
-    const returnNames = nameList(node.returnType?.names);
     const fn: FunctionState = {
       kind: node.is_procedure ? 'procedure' : 'function',
       schema,
@@ -793,8 +792,6 @@ export class Replayer {
       searchPath: searchPath?.includes('$current') ? [...this.searchPath] : searchPath,
       body,
       sqlBody: (node.sql_body as AstNode | undefined) ?? null,
-      returnsSet: !!node.returnType?.setof || ((node.parameters ?? []) as AstNode[]).some((p) => p.FunctionParameter?.mode === 'FUNC_PARAM_TABLE'),
-      returnType: returnNames.length > 0 ? returnNames[returnNames.length - 1]!.toLowerCase() : null,
       // CREATE OR REPLACE keeps the function's privileges; a new function is executable by PUBLIC.
       executeGrantees: existing && node.replace ? existing.executeGrantees : new Set(this.functionDefaultPublicExecute ? ['public'] : []),
       createdAt: this.here(),

@@ -134,12 +134,6 @@ function trimEnd(text: string, end: number): number {
   return e;
 }
 
-/** Character offset in the file of a `location` field inside a statement's AST. */
-export function locationOffset(script: ParsedScript, stmt: SqlStatement, location: number | undefined): number {
-  if (location === undefined || location < 0) return stmt.start;
-  return script.source.charOffset(stmt.byteBase + location);
-}
-
 /** Parses a SQL fragment (a function body, an EXECUTE string); returns null when it does not parse. */
 export function parseFragment(sql: string): AstNode[] | null {
   const parsed = tryParse(sql);
