@@ -42,7 +42,8 @@ export function analysisForFile(filePath: string, text: string): { analysis: Mig
   const config = resolveConfig({ start: file });
   const files = historyFor(file, config);
   const parsed = files.map((f) => ({ file: f, ...parsedFile(f, f === file ? text : null) }));
-  const key = `${config.configPath ?? ''}|${JSON.stringify(config.rules)}|${parsed.map((p) => `${p.file}@${p.stamp}`).join('|')}`;
+  // Every config key can change findings (appRoles, globalTables...), not only `rules`.
+  const key = `${JSON.stringify(config)}|${parsed.map((p) => `${p.file}@${p.stamp}`).join('|')}`;
   let analysis = analyses.get(key);
   if (!analysis) {
     const analyzer = new MigrationAnalyzer(config);
