@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject } from 'ajv';
 import { PACKAGE_ROOT } from './package-root.js';
 
 export const CONFIG_FILE_NAME = 'rls-guard.config.json';
@@ -61,13 +62,22 @@ export class ConfigError extends Error {
 }
 
 const schemaPath = join(PACKAGE_ROOT, 'schema', 'rls-guard.config.schema.json');
-let validator: ReturnType<Ajv['compile']> | null = null;
+/** The schema compiled at build time by scripts/build-config-validator.mjs. */
+const compiledValidatorPath = join(PACKAGE_ROOT, 'dist', 'schema', 'config-validator.cjs');
+
+type Validator = ((value: unknown) => boolean) & { errors?: ErrorObject[] | null };
+let validator: Validator | null = null;
+
+function loadValidator(): Validator {
+  const require = createRequire(import.meta.url);
+  if (existsSync(compiledValidatorPath)) return (require(compiledValidatorPath) as { default: Validator }).default;
+  // From sources without a build: compile the schema (Ajv is loaded only here).
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  return new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(schemaPath, 'utf8'))) as Validator;
+}
 
 function validate(value: unknown): ErrorObject[] {
-  if (!validator) {
-    const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
-    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
-  }
+  validator ??= loadValidator();
   return validator(value) ? [] : [...(validator.errors ?? [])];
 }
 
@@ -127,6 +137,11 @@ export function resolveConfig(options: { explicit?: string | undefined; start: s
   if (found) return loadConfigFile(found);
   let rootDir = resolve(options.start);
   if (existsSync(rootDir) && !statSync(rootDir).isDirectory()) rootDir = dirname(rootDir);
+  return defaultConfig(rootDir);
+}
+
+/** The defaults, rooted at `rootDir` (an absolute directory), for a tree with no config file. */
+export function defaultConfig(rootDir: string): ResolvedConfig {
   return { ...structuredClone(DEFAULT_CONFIG as RlsGuardConfig), configPath: null, rootDir };
 }
 

@@ -255,3 +255,29 @@ describe('config', () => {
     });
   });
 });
+
+describe('the validator compiled at build time', () => {
+  it('reports exactly what compiling the schema at run time reports', async () => {
+    const { createRequire } = await import('node:module');
+    const { readFileSync } = await import('node:fs');
+    const require = createRequire(import.meta.url);
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+    const compiled = require(join(root, 'dist/schema/config-validator.cjs')).default as ((v: unknown) => boolean) & { errors?: unknown };
+    const { Ajv } = require('ajv') as typeof import('ajv');
+    const runtime = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(root, 'schema/rls-guard.config.schema.json'), 'utf8')));
+    const inputs: unknown[] = [
+      {},
+      { migrations: ['db'], rules: { 'require-rls': 'warn' } },
+      { migrations: [1, ''], tenantColumns: 'tenant_id', bogus: true },
+      { rules: { 'require-rls': 'loud' }, appRoles: [''] },
+      [],
+      'text',
+    ];
+    for (const input of inputs) {
+      expect(compiled(input)).toBe(runtime(input));
+      expect(compiled.errors ?? null).toEqual(runtime.errors ?? null);
+    }
+    // Both reject at least one of the inputs: the comparison is not between two no-ops.
+    expect(inputs.some((input) => !runtime(input))).toBe(true);
+  });
+});
