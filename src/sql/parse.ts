@@ -5,7 +5,7 @@
  * not parse is split into statements by the lexer and parsed statement by statement, so one bad
  * statement becomes one syntax error and the rest of the file is still analyzed.
  */
-import { loadModule, parseSync, parsePlPgSQLSync } from 'libpg-query';
+import { isPgParserLoaded, loadPgParser, parsePlpgsqlToJson, parseToJson } from './pg-parser.js';
 import { lexScript, skipTrivia } from './lexer.js';
 import { SourceText } from './source.js';
 
@@ -37,19 +37,13 @@ export interface ParsedScript {
   errors: SqlSyntaxError[];
 }
 
-let loading: Promise<void> | null = null;
-let loaded = false;
-
 /** Loads the WASM parser once per process (or worker). */
 export function loadSqlParser(): Promise<void> {
-  loading ??= loadModule().then(() => {
-    loaded = true;
-  });
-  return loading;
+  return loadPgParser();
 }
 
 export function isSqlParserLoaded(): boolean {
-  return loaded;
+  return isPgParserLoaded();
 }
 
 interface RawParse {
@@ -58,7 +52,8 @@ interface RawParse {
 
 interface SqlErrorLike {
   message: string;
-  sqlDetails?: { cursorPosition?: number };
+  /** 0-based byte offset of the error in the parsed text. */
+  cursorByte: number;
 }
 
 /** Parses one SQL script. `loadSqlParser()` must have resolved. */
@@ -89,7 +84,7 @@ export function parseScript(text: string): ParsedScript {
     if (parsed.ok) {
       collect(source, lexed.sanitized, parsed.result, byteBase, range.start, range.end, statements);
     } else {
-      const cursor = parsed.error.sqlDetails?.cursorPosition ?? 0;
+      const cursor = parsed.error.cursorByte;
       errors.push({ message: parsed.error.message, offset: source.charOffset(byteBase + cursor) });
     }
   }
@@ -102,11 +97,8 @@ export function parseScript(text: string): ParsedScript {
 
 function tryParse(text: string): { ok: true; result: RawParse } | { ok: false; error: SqlErrorLike } {
   if (skipTrivia(text, 0) >= text.length) return { ok: true, result: {} };
-  try {
-    return { ok: true, result: parseSync(text) as RawParse };
-  } catch (error) {
-    return { ok: false, error: error as SqlErrorLike };
-  }
+  const parsed = parseToJson(text);
+  return 'json' in parsed ? { ok: true, result: JSON.parse(parsed.json) as RawParse } : { ok: false, error: parsed.error };
 }
 
 function collect(
@@ -143,11 +135,8 @@ export function parseFragment(sql: string): AstNode[] | null {
 
 /** Parses a PL/pgSQL function (the whole CREATE FUNCTION or DO statement text); null on failure. */
 export function parsePlpgsql(createStatementSql: string): AstNode | null {
-  try {
-    return parsePlPgSQLSync(createStatementSql) as AstNode;
-  } catch {
-    return null;
-  }
+  const json = parsePlpgsqlToJson(createStatementSql);
+  return json === null ? null : (JSON.parse(json) as AstNode);
 }
 
 /**
