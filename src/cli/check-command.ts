@@ -1,19 +1,17 @@
 /** `rls-guard check [paths...]`: the CI gate. Exit 0 clean, 1 errors found, 2 usage or configuration error. */
+// Output formats and the --since / --baseline machinery are imported when asked for: a pre-commit
+// hook pays start-up on every run, and most runs need only one format.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCheck } from '../check.js';
 import { ConfigError, resolveConfig } from '../config.js';
 import type { Problem } from '../findings.js';
-import { FormatterNotFoundError, loadEslintFormatter, type ResultsFormatter } from '../format/eslint-formatter.js';
-import { formatGithub } from '../format/github.js';
-import { formatGitlab } from '../format/gitlab.js';
+import type { ResultsFormatter } from '../format/eslint-formatter.js';
 import { toLintResults } from '../format/results.js';
-import { formatSarif } from '../format/sarif.js';
-import { formatStylish } from '../format/stylish.js';
-import { applyBaseline, BaselineError, createBaseline, loadBaseline, writeBaseline, type Baseline } from '../gate/baseline.js';
-import { changedFilesSince, onlyChanged, SinceError } from '../gate/since.js';
+import type { Baseline } from '../gate/baseline.js';
 import { applySuppressions } from '../gate/suppressions.js';
 import { MigrationPathError } from '../migrations/discover.js';
+import { WorkersSettingError } from '../sql/parse-pool.js';
 import { sqlRules } from '../../rules/sql/index.js';
 
 export const BUILT_IN_FORMATS = ['stylish', 'json', 'sarif', 'github', 'gitlab'] as const;
@@ -77,6 +75,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const format = args.values.format!;
   let eslintFormatter: ResultsFormatter | null = null;
   if (!(BUILT_IN_FORMATS as readonly string[]).includes(format)) {
+    const { FormatterNotFoundError, loadEslintFormatter } = await import('../format/eslint-formatter.js');
     try {
       eslintFormatter = await loadEslintFormatter(format, io.cwd, BUILT_IN_FORMATS);
     } catch (error) {
@@ -96,17 +95,25 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (updateBaseline && baselineFile === null) return usageError('--update-baseline needs --baseline <file> to know where to write');
 
   const paths = args.positionals.map((p) => resolve(io.cwd, p));
+  const since = args.values.since === undefined ? null : await import('../gate/since.js');
+  const baselines = baselineFile === null ? null : await import('../gate/baseline.js');
   let result;
   let changed: Set<string> | null = null;
   let baseline: Baseline | null = null;
   try {
     const config = resolveConfig({ explicit: args.values.config ? resolve(io.cwd, args.values.config) : undefined, start: paths[0] ?? io.cwd });
-    if (args.values.since !== undefined) changed = changedFilesSince(args.values.since, config.rootDir);
-    if (baselineFile !== null && !updateBaseline) baseline = loadBaseline(baselineFile);
+    if (since) changed = since.changedFilesSince(args.values.since!, config.rootDir);
+    if (baselines && !updateBaseline) baseline = baselines.loadBaseline(baselineFile!);
     result = await runCheck({ paths, config });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof MigrationPathError || error instanceof SinceError || error instanceof BaselineError) {
-      return usageError(error.message);
+    if (
+      error instanceof ConfigError ||
+      error instanceof MigrationPathError ||
+      error instanceof WorkersSettingError ||
+      (since && error instanceof since.SinceError) ||
+      (baselines && error instanceof baselines.BaselineError)
+    ) {
+      return usageError((error as Error).message);
     }
     throw error;
   }
@@ -114,14 +121,14 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   // Suppression comments first, so a finding both suppressed and baselined leaves the baseline.
   const suppressed = applySuppressions(result.findings, result.analysis.scripts, new Set(sqlRules.map((r) => r.id)));
   let problems: Problem[] = suppressed.problems;
-  if (baselineFile !== null) {
+  if (baselines && baselineFile !== null) {
     if (updateBaseline) {
-      baseline = createBaseline(problems, baselineFile);
-      writeBaseline(baselineFile, baseline);
+      baseline = baselines.createBaseline(problems, baselineFile);
+      baselines.writeBaseline(baselineFile, baseline);
       const total = baseline.findings.reduce((n, e) => n + e.count, 0);
       io.stderr(`rls-guard: wrote ${baselineFile} (${total} finding${total === 1 ? '' : 's'})\n`);
     }
-    const outcome = applyBaseline(problems, baseline!, baselineFile);
+    const outcome = baselines.applyBaseline(problems, baseline!, baselineFile);
     problems = outcome.problems;
     if (outcome.stale.length > 0) {
       const lines = outcome.stale.map((e) => `  ${e.rule} ${e.object} in ${e.file}${e.count > 1 ? ` (${e.count}x)` : ''}`);
@@ -129,9 +136,9 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   let files = result.files;
-  if (changed !== null) {
-    problems = onlyChanged(problems, changed);
-    files = onlyChanged(files.map((file) => ({ location: { file } })), changed).map((f) => f.location.file);
+  if (since && changed !== null) {
+    problems = since.onlyChanged(problems, changed);
+    files = since.onlyChanged(files.map((file) => ({ location: { file } })), changed).map((f) => f.location.file);
   }
 
   const errors = problems.filter((p) => p.severity === 2).length;
@@ -143,13 +150,17 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   } else if (format === 'json') {
     io.stdout(`${JSON.stringify(results, null, 2)}\n`);
   } else if (format === 'sarif') {
+    const { formatSarif } = await import('../format/sarif.js');
     io.stdout(`${formatSarif(problems, { cwd: io.cwd, rules: sqlRules })}\n`);
   } else if (format === 'github') {
+    const { formatGithub } = await import('../format/github.js');
     const text = formatGithub(problems, { cwd: io.cwd });
     if (text) io.stdout(`${text}\n`);
   } else if (format === 'gitlab') {
+    const { formatGitlab } = await import('../format/gitlab.js');
     io.stdout(`${formatGitlab(problems, { cwd: io.cwd })}\n`);
   } else {
+    const { formatStylish } = await import('../format/stylish.js');
     const color = args.values['no-color'] ? false : (args.values.color ?? io.color);
     const text = formatStylish(results, { cwd: io.cwd, color, sourceOf: (f) => result.analysis.scripts.get(f)?.source.text });
     if (text) io.stdout(`${text}\n`);

@@ -1,24 +1,49 @@
 /**
- * Parsing many files across cores. Parsing is most of `rls-guard check`'s time (libpg-query is a
- * WASM build of PostgreSQL's parser), so a large history is cut into batches that the main thread
- * and worker threads take from one queue: a worker that starts late (booting Node and compiling
- * the WASM module takes a while) simply takes fewer batches.
+ * Parsing many files, optionally across cores. Parsing is most of `rls-guard check`'s time
+ * (libpg-query is a WASM build of PostgreSQL's parser). With worker threads, a history is cut into
+ * batches that the main thread and the workers take from one queue: a worker that starts late
+ * (booting a Node thread takes a while) simply takes fewer batches. A worker sends back the
+ * statements the caller keeps as one JSON string per batch: JSON.parse on the main thread is
+ * several times cheaper than structured-clone deserialization of the same objects.
+ *
+ * Workers are off unless asked for (`RLS_GUARD_PARSE_WORKERS=n`): see docs/benchmarks.md.
  */
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledPgParser } from './pg-parser.js';
 import { loadSqlParser, parseScript, type ParsedScript, type SqlStatement, type SqlSyntaxError } from './parse.js';
 import { SourceText } from './source.js';
 
 /** Below this many files, starting workers costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 200;
+/** The environment variable that sets how many worker threads parse alongside the main thread. */
+export const WORKERS_VARIABLE = 'RLS_GUARD_PARSE_WORKERS';
+
+/** A bad `RLS_GUARD_PARSE_WORKERS` value. */
+export class WorkersSettingError extends Error {}
+
+/**
+ * Worker threads to parse with, from `RLS_GUARD_PARSE_WORKERS`: a whole number, 0 (the default)
+ * parses in the main thread. Measured on 2 cores, a worker costs more than it saves (it competes
+ * with V8's background compilation of the parser, and every worker boots Node and warms up its own
+ * parser); on machines with more cores it may pay off for large histories.
+ */
+export function configuredWorkers(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env[WORKERS_VARIABLE];
+  if (value === undefined || value.trim() === '') return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    throw new WorkersSettingError(`${WORKERS_VARIABLE} must be a whole number from 0 to 64 (got "${value}")`);
+  }
+  return n;
+}
 /** Files per batch: small enough to balance, large enough that messaging stays cheap. */
 const BATCH = 40;
 
 export interface ParseManyOptions {
   /** Statement kinds to keep; others are dropped (the schema model ignores them). Null keeps all. */
   keep?: ReadonlySet<string> | null;
-  /** Worker threads to use; defaults to one per extra core (at most 3). 0 parses in this thread. */
+  /** Worker threads to use; defaults to `configuredWorkers()`. 0 parses in this thread. */
   workers?: number;
   /**
    * Called for every file in order (0, 1, 2, ...) as soon as it and all before it are parsed, so a
@@ -54,7 +79,7 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
     }
   };
   const path = workerPath();
-  const wanted = options.workers ?? Math.min(3, Math.max(0, availableParallelism() - 1));
+  const wanted = options.workers ?? configuredWorkers();
   if (!path || wanted === 0 || texts.length < MIN_FILES_FOR_WORKERS) {
     texts.forEach((text, i) => store(i, parseOne(text)));
     return out;
@@ -68,27 +93,36 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
     return range;
   };
   const keepList = keep ? [...keep] : null;
+  const wasm = compiledPgParser();
   const workers = Array.from({ length: wanted }, () => {
-    const worker = new Worker(path);
+    const worker = new Worker(path, { workerData: { wasm } });
     return new Promise<void>((resolve, reject) => {
-      let current: [number, number] | null = null;
+      // Two batches in flight per worker, so it never waits for the main thread to hand it the
+      // next one (the main thread only reads messages between its own batches).
+      const inFlight: [number, number][] = [];
       const feed = () => {
-        current = take();
-        if (!current) {
+        const range = take();
+        if (range) {
+          inFlight.push(range);
+          worker.postMessage({ texts: texts.slice(range[0], range[1]), keep: keepList });
+        } else if (inFlight.length === 0) {
           void worker.terminate();
           resolve();
-          return;
         }
-        worker.postMessage({ texts: texts.slice(current[0], current[1]), keep: keepList });
       };
-      worker.on('message', (results: WorkerResult[]) => {
+      worker.on('message', (json: string) => {
+        const range = inFlight.shift()!;
+        const results = JSON.parse(json) as WorkerResult[];
         results.forEach((r, i) => {
-          const index = current![0] + i;
+          const index = range[0] + i;
           store(index, { source: new SourceText(texts[index]!), statements: r.statements, errors: r.errors });
         });
         feed();
       });
-      worker.once('online', feed);
+      worker.once('online', () => {
+        feed();
+        feed();
+      });
       worker.once('error', reject);
     });
   });
