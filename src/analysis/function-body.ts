@@ -25,11 +25,15 @@ export interface BodyAnalysis {
 
 const EMPTY: BodyAnalysis = { analyzable: false, statements: [], dynamic: [], commands: [] };
 
+/** Calls `fn(key, value)` for every object-valued field under `node`, parents before children. */
 function visit(node: unknown, fn: (key: string, value: AstNode) => void): void {
   if (Array.isArray(node)) {
     for (const item of node) visit(item, fn);
   } else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node as AstNode)) {
+    // for-in rather than Object.entries: no array per node (this walk runs over every body).
+    const fields = node as AstNode;
+    for (const key in fields) {
+      const value: unknown = fields[key];
       if (value && typeof value === 'object') {
         fn(key, value as AstNode);
         visit(value, fn);

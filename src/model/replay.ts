@@ -125,6 +125,8 @@ export class Replayer {
   private functionDefaultPublicExecute = true;
   /** The role a migration switched to (SET ROLE / SET SESSION AUTHORIZATION): it owns what it creates. */
   private currentRole: string | null = null;
+  /** Function keys by bare name, so finding a function (GRANT, ALTER, DROP) does not scan them all. */
+  private readonly functionKeysByName = new Map<string, Set<string>>();
 
   replayFile(input: ReplayInput): void {
     this.file = input.file;
@@ -604,9 +606,9 @@ export class Replayer {
       case 'OBJECT_PROCEDURE': {
         const fn = this.findFunction(node.object?.ObjectWithArgs ?? node.object);
         if (fn) {
-          this.catalog.functions.delete(this.functionKey(fn.schema, fn.name, fn.argTypes));
+          this.deleteFunction(fn);
           fn.name = String(node.newname);
-          this.catalog.functions.set(this.functionKey(fn.schema, fn.name, fn.argTypes), fn);
+          this.putFunction(fn);
         }
         return;
       }
@@ -624,9 +626,9 @@ export class Replayer {
     } else if (node.objectType === 'OBJECT_FUNCTION' || node.objectType === 'OBJECT_PROCEDURE') {
       const fn = this.findFunction(node.object?.ObjectWithArgs ?? node.object);
       if (fn) {
-        this.catalog.functions.delete(this.functionKey(fn.schema, fn.name, fn.argTypes));
+        this.deleteFunction(fn);
         fn.schema = newSchema;
-        this.catalog.functions.set(this.functionKey(fn.schema, fn.name, fn.argTypes), fn);
+        this.putFunction(fn);
       }
     }
   }
@@ -657,7 +659,7 @@ export class Replayer {
         }
       } else if (removeType === 'OBJECT_FUNCTION' || removeType === 'OBJECT_PROCEDURE' || removeType === 'OBJECT_ROUTINE') {
         const fn = this.findFunction(obj.ObjectWithArgs ?? obj);
-        if (fn) this.catalog.functions.delete(this.functionKey(fn.schema, fn.name, fn.argTypes));
+        if (fn) this.deleteFunction(fn);
       } else if (removeType === 'OBJECT_ROLE') {
         this.catalog.roles.delete(String(str(obj) ?? obj.RoleSpec?.rolename ?? ''));
       } else if (removeType === 'OBJECT_SCHEMA' && node.behavior === 'DROP_CASCADE') {
@@ -733,14 +735,30 @@ export class Replayer {
     return `${schema}.${name}(${argTypes.join(',')})`;
   }
 
+  /** Adds (or replaces) a function in the catalog and the by-name index. */
+  private putFunction(fn: FunctionState): void {
+    const key = this.functionKey(fn.schema, fn.name, fn.argTypes);
+    this.catalog.functions.set(key, fn);
+    let keys = this.functionKeysByName.get(fn.name);
+    if (!keys) this.functionKeysByName.set(fn.name, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private deleteFunction(fn: FunctionState): void {
+    const key = this.functionKey(fn.schema, fn.name, fn.argTypes);
+    this.catalog.functions.delete(key);
+    this.functionKeysByName.get(fn.name)?.delete(key);
+  }
+
   private findFunction(owa: AstNode | undefined): FunctionState | undefined {
     if (!owa) return undefined;
     const parts = nameList(owa.objname);
     const name = parts[parts.length - 1]!;
     const schema = parts.length > 1 ? parts[parts.length - 2]! : null;
-    const candidates = [...this.catalog.functions.values()].filter(
-      (f) => f.name === name && (schema ? f.schema === schema : this.searchPath.includes(f.schema) || f.schema === 'public'),
-    );
+    // The index keeps each name's keys in catalog order, so `candidates[0]` is the oldest overload.
+    const candidates = [...(this.functionKeysByName.get(name) ?? [])]
+      .map((key) => this.catalog.functions.get(key)!)
+      .filter((f) => (schema ? f.schema === schema : this.searchPath.includes(f.schema) || f.schema === 'public'));
     if (owa.args_unspecified || !owa.objargs) return candidates[0];
     const types = ((owa.objfuncargs ?? owa.objargs) as AstNode[])
       .filter((a) => {
@@ -799,7 +817,7 @@ export class Replayer {
       statementText: this.script.source.text.slice(this.stmt.start, this.stmt.end),
     };
     if (existing && !node.replace) return; // PostgreSQL rejects the duplicate.
-    this.catalog.functions.set(key, fn);
+    this.putFunction(fn);
   }
 
   private alterFunction(node: AstNode): void {
