@@ -7,14 +7,11 @@
  * And `SET app.current_tenant = $1` cannot be fixed by binding: `SET` takes no bind parameters,
  * so PostgreSQL rejects it with a syntax error (42601) on every request. `set_config` takes them.
  */
-import { ESLintUtils } from '@typescript-eslint/utils';
-import { ruleDocsUrl } from '../../src/docs-url.js';
 import { DatabaseCalls, DEFAULT_QUERY_SHAPES, sqlSiteListener } from '../../src/app/database-calls.js';
-import { bindParametersInValue, interpolationsInValue } from '../../src/app/embedded-sql.js';
+import { bindParametersInValue, interpolationsInValue, mayWriteSetting } from '../../src/app/embedded-sql.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { setConfigFix, tenantSettingWrites } from '../../src/app/tenant-context-sql.js';
-
-const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+import { createRule } from '../../src/app/rule-creator.js';
 
 export type Options = [{ tenantSettings?: string[] }];
 export type MessageIds = 'interpolated' | 'bindParameterInSet' | 'useSetConfig';
@@ -48,7 +45,7 @@ export const noInterpolatedTenantContext = createRule<Options, MessageIds>({
   create(context, [options]) {
     const config = projectConfigFor(context);
     const tenantSettings = options.tenantSettings ?? config.tenantSettings;
-    const calls = new DatabaseCalls(context, DEFAULT_QUERY_SHAPES, config.scopeFunctions);
+    const calls = DatabaseCalls.shared(context, DEFAULT_QUERY_SHAPES, config.scopeFunctions);
 
     return sqlSiteListener(calls, (site) => {
       for (const write of tenantSettingWrites(site.sql, tenantSettings)) {
@@ -63,7 +60,7 @@ export const noInterpolatedTenantContext = createRule<Options, MessageIds>({
           suggest: fix ? [{ messageId: 'useSetConfig', data: { setting: write.setting }, fix }] : [],
         });
       }
-    });
+    }, mayWriteSetting);
   },
 });
 

@@ -4,12 +4,10 @@
  * through the proxy fails. Session settings belong in the pool's `connect` handler, which runs
  * `SET` on each new connection.
  */
-import { AST_NODE_TYPES, ESLintUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
-import { ruleDocsUrl } from '../../src/docs-url.js';
+import { AST_NODE_TYPES, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeName, memberName, propertyName } from '../../src/app/database-calls.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
-
-const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+import { createRule } from '../../src/app/rule-creator.js';
 
 export type Options = [{ connectionFactories?: string[]; tenantSettings?: string[] }];
 export type MessageIds = 'configOptions' | 'connectionStringOptions' | 'pgOptionsVariable' | 'useConnectHandler';

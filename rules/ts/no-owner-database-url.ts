@@ -6,12 +6,10 @@
  * Migration scripts outside `appPaths` legitimately run as the owner and are not checked.
  */
 import path from 'node:path';
-import { AST_NODE_TYPES, ESLintUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
-import { ruleDocsUrl } from '../../src/docs-url.js';
+import { AST_NODE_TYPES, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { memberName, propertyName } from '../../src/app/database-calls.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
-
-const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+import { createRule } from '../../src/app/rule-creator.js';
 
 export type Options = [{ ownerUrlVars?: string[]; appUrlVars?: string[]; appPaths?: string[] }];
 export type MessageIds = 'ownerUrl' | 'ownerUrlFallback' | 'useAppUrl' | 'removeFallback';

@@ -7,13 +7,10 @@
  * `ALTER TABLE ... DISABLE / NO FORCE ROW LEVEL SECURITY` removes the backstop for every tenant.
  * Setting the role to one of the configured app roles is the one exception: it restricts.
  */
-import { ESLintUtils } from '@typescript-eslint/utils';
-import { ruleDocsUrl } from '../../src/docs-url.js';
 import { DatabaseCalls, DEFAULT_QUERY_SHAPES, sqlSiteListener } from '../../src/app/database-calls.js';
-import { constantBoolean, constantString, settingWrites, walkSql } from '../../src/app/embedded-sql.js';
+import { constantBoolean, constantString, mayChangeRowSecurity, mayWriteSetting, settingWrites, walkSql } from '../../src/app/embedded-sql.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
-
-const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+import { createRule } from '../../src/app/rule-creator.js';
 
 export type Options = [{ appRoles?: string[]; bypassSettings?: string[] }];
 export type MessageIds = 'setRole' | 'rowSecurityOff' | 'bypassSetting' | 'disableRls';
@@ -49,7 +46,7 @@ export const noRlsBypassInApp = createRule<Options, MessageIds>({
     const config = projectConfigFor(context);
     const appRoles = new Set((options.appRoles ?? config.appRoles).map((r) => r.toLowerCase()));
     const bypassSettings = new Set((options.bypassSettings ?? []).map((s) => s.toLowerCase()));
-    const calls = new DatabaseCalls(context, DEFAULT_QUERY_SHAPES, config.scopeFunctions);
+    const calls = DatabaseCalls.shared(context, DEFAULT_QUERY_SHAPES, config.scopeFunctions);
 
     return sqlSiteListener(calls, (site) => {
       const node = site.sql.node;
@@ -76,8 +73,13 @@ export const noRlsBypassInApp = createRule<Options, MessageIds>({
           if (cmd.subtype === 'AT_NoForceRowSecurity') context.report({ node, messageId: 'disableRls', data: { command: 'NO FORCE ROW LEVEL SECURITY', table } });
         });
       });
-    });
+    }, mayReport);
   },
 });
+
+/** The pre-filter: text with no setting write and no ALTER TABLE ... ROW LEVEL SECURITY is not parsed. */
+function mayReport(text: string): boolean {
+  return mayWriteSetting(text) || mayChangeRowSecurity(text);
+}
 
 export default noRlsBypassInApp;

@@ -5,14 +5,12 @@
  * Level Security is then the only thing between it and every tenant's rows — or, when the app
  * connects as the table owner or with `missing_ok`, nothing is.
  */
-import { AST_NODE_TYPES, ESLintUtils, type TSESTree } from '@typescript-eslint/utils';
-import { ruleDocsUrl } from '../../src/docs-url.js';
+import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import { DatabaseCalls, DEFAULT_QUERY_SHAPES, rootOf, type QueryShapes } from '../../src/app/database-calls.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { tenantTablesFor, type TenantTables } from '../../src/app/tenant-tables.js';
 import { clientTypeMatcher, typeSpecifierListSchema, type TypeSpecifier } from '../../src/app/client-types.js';
-
-const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+import { createRule } from '../../src/app/rule-creator.js';
 
 export type Options = [
   {
@@ -62,9 +60,9 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
   create(context, [options]) {
     const config = projectConfigFor(context);
     const scopeFunctions = options.scopeFunctions ?? config.scopeFunctions;
-    const shapes: QueryShapes = { ...DEFAULT_QUERY_SHAPES };
-    for (const key of Object.keys(DEFAULT_QUERY_SHAPES) as (keyof QueryShapes)[]) if (options[key]) shapes[key] = options[key]!;
-    const calls = new DatabaseCalls(context, shapes, scopeFunctions, clientTypeMatcher(context, options.clientTypes));
+    const shapes = shapesWith(options);
+    // Shared with the other rules of the file when they ask the same (the defaults, no types).
+    const calls = DatabaseCalls.shared(context, shapes, scopeFunctions, clientTypeMatcher(context, options.clientTypes));
     let tenantTables: TenantTables | null = null;
     const touchesTenantData = (tables: string[]): boolean => {
       tenantTables ??= tenantTablesFor(config, options.globalTables ?? config.globalTables);
@@ -112,5 +110,14 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
     return { CallExpression: check, TaggedTemplateExpression: check };
   },
 });
+
+/** The query shapes with the options' overrides; the defaults themselves when there is none. */
+function shapesWith(options: Options[0]): QueryShapes {
+  let shapes: QueryShapes | null = null;
+  for (const key of Object.keys(DEFAULT_QUERY_SHAPES) as (keyof QueryShapes)[]) {
+    if (options[key]) (shapes ??= { ...DEFAULT_QUERY_SHAPES })[key] = options[key]!;
+  }
+  return shapes ?? DEFAULT_QUERY_SHAPES;
+}
 
 export default noUnscopedQuery;

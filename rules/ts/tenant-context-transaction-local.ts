@@ -8,8 +8,7 @@
  * (PostgreSQL runs each autocommit statement in its own transaction), so the queries after it
  * run with no tenant context at all.
  */
-import { AST_NODE_TYPES, ESLintUtils, type TSESTree, type TSESLint } from '@typescript-eslint/utils';
-import { ruleDocsUrl } from '../../src/docs-url.js';
+import { AST_NODE_TYPES, type TSESTree, type TSESLint } from '@typescript-eslint/utils';
 import {
   calledMethod,
   DatabaseCalls,
@@ -19,11 +18,10 @@ import {
   sqlSiteListener,
   type ParsedSqlSite,
 } from '../../src/app/database-calls.js';
-import { startsTransaction } from '../../src/app/embedded-sql.js';
+import { mayStartTransaction, mayWriteSetting, startsTransaction } from '../../src/app/embedded-sql.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { setConfigFix, tenantSettingWrites } from '../../src/app/tenant-context-sql.js';
-
-const createRule = ESLintUtils.RuleCreator(ruleDocsUrl);
+import { createRule } from '../../src/app/rule-creator.js';
 
 export type Options = [{ tenantSettings?: string[]; scopeFunctions?: string[] }];
 export type MessageIds = 'sessionLevel' | 'outsideTransaction' | 'useTransactionLocal';
@@ -58,7 +56,7 @@ export const tenantContextTransactionLocal = createRule<Options, MessageIds>({
   create(context, [options]) {
     const config = projectConfigFor(context);
     const tenantSettings = options.tenantSettings ?? config.tenantSettings;
-    const calls = new DatabaseCalls(context, DEFAULT_QUERY_SHAPES, options.scopeFunctions ?? config.scopeFunctions);
+    const calls = DatabaseCalls.shared(context, DEFAULT_QUERY_SHAPES, options.scopeFunctions ?? config.scopeFunctions);
     /** Where `BEGIN` ran, per client variable: a later write on the same client is inside it. */
     const begins = new Map<TSESLint.Scope.Variable, number[]>();
 
@@ -104,8 +102,13 @@ export const tenantContextTransactionLocal = createRule<Options, MessageIds>({
           context.report({ node: site.sql.node, messageId: 'outsideTransaction', data: { setting: write.setting } });
         }
       }
-    });
+    }, mayMatter);
   },
 });
+
+/** The pre-filter: only text that may write a setting or open a transaction is parsed. */
+function mayMatter(text: string): boolean {
+  return mayWriteSetting(text) || mayStartTransaction(text);
+}
 
 export default tenantContextTransactionLocal;

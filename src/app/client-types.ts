@@ -63,6 +63,11 @@ const ANY_OR_UNKNOWN = 1 | 2;
 /** TypeFlags.Undefined | TypeFlags.Null */
 const NULLISH = 32768 | 65536;
 
+/** The matcher for a file without type information: the same function for every file. */
+export function noTypeInformation(): undefined {
+  return undefined;
+}
+
 /**
  * A function telling whether an expression's type is a database client: true or false when the
  * type decides, undefined when there is no type information or the type is `any`.
@@ -72,7 +77,7 @@ export function clientTypeMatcher(
   specifiers: readonly TypeSpecifier[] | undefined,
 ): (expression: TSESTree.Node) => boolean | undefined {
   // Files parsed without type information (or by ESLint's default parser, for plain JS) use names.
-  if (!context.sourceCode.parserServices?.program) return () => undefined;
+  if (!context.sourceCode.parserServices?.program) return noTypeInformation;
   const services = ESLintUtils.getParserServices(context);
   const program = services.program;
   const checker = program.getTypeChecker();

@@ -13,6 +13,7 @@
  * parameter of an ordinary function (the caller's responsibility), or a global.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { noTypeInformation } from './client-types.js';
 import { sqlFromExpression, sqlFromTemplate, tablesTouched, type EmbeddedSql } from './embedded-sql.js';
 import type { AstNode } from '../sql/parse.js';
 
@@ -58,6 +59,9 @@ export const DEFAULT_QUERY_SHAPES: QueryShapes = {
   sqlBuilderModules: ['drizzle-orm', 'slonik', 'kysely', '@prisma/client', 'sql-template-tag', 'sql-template-strings'],
 };
 
+/** TypeORM methods returning a repository bound to the client they are called on. */
+const REPOSITORY_METHODS = new Set(['getRepository', 'withRepository', 'getCustomRepository']);
+
 /** Where a client came from. */
 export type ClientOrigin =
   | { kind: 'scoped' }
@@ -77,28 +81,66 @@ export interface SqlSite {
 export interface DatabaseCall {
   call: TSESTree.Node;
   client: TSESTree.Expression;
-  /** The tables it touches: from its SQL or its table argument; null when unknown. */
-  tables: string[] | null;
+  /** The tables it touches: from its SQL (parsed on first read) or its table argument; null when unknown. */
+  readonly tables: string[] | null;
   /** For a Prisma model, the table names it may be mapped to (`OrderItem`, `order_item`): any one. */
   modelTables?: string[];
 }
 
 type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
+type ClientByType = (expression: TSESTree.Node) => boolean | undefined;
+
+/** Per file (its SourceCode), the instances `DatabaseCalls.shared` handed out. */
+const sharedByFile = new WeakMap<object, DatabaseCalls[]>();
 
 export class DatabaseCalls {
+  /** Sites already recognized, per call or tagged template node. */
+  private readonly sites = new Map<TSESTree.Node, SqlSite | null>();
+  /** `shapes.clientNames`, lower-cased, when first needed. */
+  private clientNames: Set<string> | null = null;
+
   constructor(
     private readonly context: Context,
     private readonly shapes: QueryShapes,
     private readonly scopeFunctions: readonly string[],
     /** Type-aware override: true/false when the type decides, undefined to fall back to names. */
-    private readonly clientByType: (expression: TSESTree.Node) => boolean | undefined = () => undefined,
+    private readonly clientByType: ClientByType = noTypeInformation,
   ) {}
+
+  /**
+   * One instance per file for every rule passing the same shapes, scope functions and type
+   * matcher (the same objects: the defaults, the config's arrays, `noTypeInformation`), so the
+   * rules share its per-node answers and each call is recognized once per file, not once per
+   * rule. The instance keeps the first rule's context, and reads only its `sourceCode`.
+   */
+  static shared(context: Context, shapes: QueryShapes, scopeFunctions: readonly string[], clientByType: ClientByType = noTypeInformation): DatabaseCalls {
+    let instances = sharedByFile.get(context.sourceCode);
+    if (!instances) {
+      instances = [];
+      sharedByFile.set(context.sourceCode, instances);
+    }
+    let calls = instances.find((c) => c.shapes === shapes && c.scopeFunctions === scopeFunctions && c.clientByType === clientByType);
+    if (!calls) {
+      calls = new DatabaseCalls(context, shapes, scopeFunctions, clientByType);
+      instances.push(calls);
+    }
+    return calls;
+  }
 
   // ------------------------------------------------------------------------------------------
   // SQL sites
 
   /** The SQL run or built by a tagged template, or null when its tag is not a SQL tag. */
   sqlSiteOfTaggedTemplate(node: TSESTree.TaggedTemplateExpression): SqlSite | null {
+    let site = this.sites.get(node);
+    if (site === undefined) {
+      site = this.findSqlSiteOfTaggedTemplate(node);
+      this.sites.set(node, site);
+    }
+    return site;
+  }
+
+  private findSqlSiteOfTaggedTemplate(node: TSESTree.TaggedTemplateExpression): SqlSite | null {
     const tag = node.tag;
     let client: TSESTree.Expression | null;
     if (tag.type === AST_NODE_TYPES.Identifier) {
@@ -135,6 +177,15 @@ export class DatabaseCalls {
 
   /** The SQL text given to a query method (`client.query(text)`), or null for other calls. */
   sqlSiteOfCall(node: TSESTree.CallExpression): SqlSite | null {
+    let site = this.sites.get(node);
+    if (site === undefined) {
+      site = this.findSqlSiteOfCall(node);
+      this.sites.set(node, site);
+    }
+    return site;
+  }
+
+  private findSqlSiteOfCall(node: TSESTree.CallExpression): SqlSite | null {
     const method = calledMethod(node);
     if (!method || !this.shapes.queryMethods.includes(method.name)) return null;
     const first = node.arguments[0];
@@ -144,7 +195,8 @@ export class DatabaseCalls {
     const sql = this.sqlOfArgument(first);
     const client = this.isBuilderImport(rootOf(method.object)) ? null : method.object;
     if (sql) {
-      if (byType !== true && (sql.statements === null || sql.statements.length === 0) && !this.isClientLike(method.object)) return null;
+      // The receiver's name is asked first: on a client, the text is not parsed here.
+      if (byType !== true && !this.isClientLike(method.object) && (sql.statements === null || sql.statements.length === 0)) return null;
       return { sql, call: node, client };
     }
     // Dynamic SQL text: a database call only when the receiver is a client.
@@ -186,12 +238,12 @@ export class DatabaseCalls {
     if (node.type === AST_NODE_TYPES.TaggedTemplateExpression) {
       const site = this.sqlSiteOfTaggedTemplate(node);
       if (!site || !site.client) return null;
-      return { call: site.call, client: site.client, tables: site.sql?.statements ? this.tablesOf(site.sql) : null };
+      return sqlCall(site.call, site.client, site.sql);
     }
     const site = this.sqlSiteOfCall(node);
     if (site) {
       if (!site.client) return null;
-      return { call: site.call, client: site.client, tables: site.sql?.statements ? this.tablesOf(site.sql) : null };
+      return sqlCall(site.call, site.client, site.sql);
     }
     const method = calledMethod(node);
     if (method) {
@@ -229,10 +281,6 @@ export class DatabaseCalls {
     return null;
   }
 
-  private tablesOf(sql: EmbeddedSql): string[] | null {
-    return sql.statements ? tablesOfStatements(sql) : null;
-  }
-
   /** Is this expression a database client, by type when known, else by name or origin? */
   isClientLike(expression: TSESTree.Expression): boolean {
     const byType = this.clientByType(expression);
@@ -248,16 +296,19 @@ export class DatabaseCalls {
     if (e.type === AST_NODE_TYPES.CallExpression) {
       if (this.isScopeFunctionCall(e)) return true;
       const method = calledMethod(e);
-      return !!method && ['getRepository', 'withRepository', 'getCustomRepository'].includes(method.name) && this.isClientLike(method.object);
+      return !!method && REPOSITORY_METHODS.has(method.name) && this.isClientLike(method.object);
     }
     return false;
   }
 
+  /** The whole name, or its last camelCase word (`ordersDb` → `db`), in any case. */
   private matchesClientName(name: string): boolean {
-    const lower = name.toLowerCase();
-    const words = name.split(/(?=[A-Z])/);
-    const last = (words[words.length - 1] ?? name).toLowerCase();
-    return this.shapes.clientNames.some((n) => n.toLowerCase() === lower || n.toLowerCase() === last);
+    this.clientNames ??= new Set(this.shapes.clientNames.map((n) => n.toLowerCase()));
+    if (this.clientNames.has(name.toLowerCase())) return true;
+    // The last word starts at the last upper-case ASCII letter after the first character.
+    let start = name.length - 1;
+    while (start > 0 && !isUpperAscii(name.charCodeAt(start))) start--;
+    return start > 0 && this.clientNames.has(name.slice(start).toLowerCase());
   }
 
   /** A parameter of a callback handed a client by a transaction or connection method. */
@@ -399,6 +450,24 @@ export class DatabaseCalls {
   }
 }
 
+/**
+ * A call running SQL text. Its tables are read (and the text parsed) only when asked: a rule that
+ * stops at the client's origin never parses the SQL of a scoped call.
+ */
+function sqlCall(call: TSESTree.Node, client: TSESTree.Expression, sql: EmbeddedSql | null): DatabaseCall {
+  return {
+    call,
+    client,
+    get tables() {
+      return sql?.statements ? tablesOfStatements(sql) : null;
+    },
+  };
+}
+
+function isUpperAscii(c: number): boolean {
+  return c >= 0x41 && c <= 0x5a;
+}
+
 /** Keyed by the parsed statement list, which every site and file with the same SQL text shares. */
 const tablesCache = new WeakMap<AstNode[], string[]>();
 
@@ -523,11 +592,19 @@ export type ParsedSqlSite = SqlSite & { sql: EmbeddedSql & { statements: NonNull
  * A rule listener calling `onSite` once for every piece of SQL text in the file that parses:
  * `client.query(text)`, `sql\`...\``, `$executeRawUnsafe(text)`, `sql.raw(text)`. Text reachable
  * two ways (`db.execute(sql.raw(text))`) is visited once, from the outer call.
+ *
+ * `mayMatter` is the rule's sound pre-filter (`mayWriteSetting`, ...): text it rejects cannot hold
+ * what the rule looks for, and is neither parsed nor visited. It depends on the text alone, and
+ * the same node always has the same text, so skipping one never changes which visit comes first.
  */
-export function sqlSiteListener(calls: DatabaseCalls, onSite: (site: ParsedSqlSite) => void): TSESLint.RuleListener {
+export function sqlSiteListener(
+  calls: DatabaseCalls,
+  onSite: (site: ParsedSqlSite) => void,
+  mayMatter: (text: string) => boolean = () => true,
+): TSESLint.RuleListener {
   const seen = new Set<TSESTree.Node>();
   const visit = (site: SqlSite | null): void => {
-    if (!site?.sql?.statements || seen.has(site.sql.node)) return;
+    if (!site?.sql || seen.has(site.sql.node) || !mayMatter(site.sql.text) || !site.sql.statements) return;
     seen.add(site.sql.node);
     onSite(site as ParsedSqlSite);
   };

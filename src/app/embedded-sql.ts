@@ -27,13 +27,16 @@ export interface Interpolation {
 
 export interface EmbeddedSql {
   /** The expression the SQL was read from. */
-  node: TSESTree.Node;
-  text: string;
-  interpolations: Interpolation[];
-  /** The parsed statements; null when the text does not parse as SQL. */
-  statements: AstNode[] | null;
+  readonly node: TSESTree.Node;
+  readonly text: string;
+  readonly interpolations: Interpolation[];
+  /**
+   * The parsed statements; null when the text does not parse as SQL. Parsed on first read: most
+   * SQL in an app is only ever asked about its client, or is skipped by a rule's pre-filter.
+   */
+  readonly statements: AstNode[] | null;
   /** True when the text came from a tagged template (its `${}` are bind parameters). */
-  tagged: boolean;
+  readonly tagged: boolean;
 }
 
 /** Placeholder numbers from here up stand for text pasted into the SQL, never a bind parameter. */
@@ -135,9 +138,112 @@ class SqlTextBuilder {
   }
 
   finish(node: TSESTree.Node, tagged: boolean): EmbeddedSql {
-    const text = this.parts.join('');
-    return { node, text, interpolations: this.interpolations, statements: parseSqlText(text), tagged };
+    return new LazilyParsedSql(node, this.parts.join(''), this.interpolations, tagged);
   }
+}
+
+class LazilyParsedSql implements EmbeddedSql {
+  /** undefined until the first read of `statements`. */
+  private parsed: AstNode[] | null | undefined;
+
+  constructor(
+    readonly node: TSESTree.Node,
+    readonly text: string,
+    readonly interpolations: Interpolation[],
+    readonly tagged: boolean,
+  ) {}
+
+  get statements(): AstNode[] | null {
+    if (this.parsed === undefined) this.parsed = parseSqlText(this.text);
+    return this.parsed;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-filters: can this text hold the statement a rule looks for at all?
+//
+// They never find anything: the facts still come from the AST. They only let a rule skip parsing
+// text that cannot contain what it looks for, and each must therefore be sound — false only when
+// the parser could not produce the construct from this text. The argument, from PostgreSQL's
+// lexer (scan.l, which libpg-query compiles unchanged):
+//
+// - A keyword is an unquoted identifier token looked up in the keyword list, ignoring ASCII case.
+//   It cannot be quoted (`"set"` is an identifier, not the keyword) or spelled with escapes, and a
+//   comment between its letters splits it into two tokens. So the keyword is in the text as its
+//   letters in some ASCII case.
+// - The identifier rule takes the longest run of `[A-Za-z0-9_$]` and bytes >= 0x80 (every
+//   non-ASCII character in UTF-8), so the character after a keyword is none of those. No token
+//   other than an identifier ends in a letter, `_` or a non-ASCII byte (strings and quoted names
+//   end in a quote, numbers and parameters in a digit or `.`; a hex number glued to letters, as
+//   `0xfaset`, is the error "trailing junk"), so the character before is none of those either.
+//   Digits and `$` before a word do not count as glued (`$1set` lexes as `$1 set`).
+// - A function name is an identifier: unquoted it folds ASCII case (`SET_CONFIG`), quoted it is
+//   exact (`"set_config"`), with the same boundaries on either side (the quotes, for a quoted
+//   one). The one other spelling is a Unicode-escaped identifier, `U&"\0073et_config"` (the lexer
+//   rule is `[uU]&"`, nothing between): any text with one is never skipped.
+//
+// What the rules look for, and the words it needs:
+// - a setting write (`settingWrites`): a `VariableSetStmt` comes only from grammar rules that
+//   start with the keyword SET (`SET x`, `SET LOCAL`, `SET ROLE`, `ALTER ... SET`, a function's
+//   `SET` clause; `RESET` is a write of neither kind), or a call of the function `set_config`;
+// - `startsTransaction`: `BEGIN` or `START TRANSACTION`;
+// - `ALTER TABLE ... DISABLE ROW LEVEL SECURITY` / `NO FORCE ROW LEVEL SECURITY`: the keyword SECURITY.
+
+/** False only when the text cannot hold a `SET` or a `set_config(...)` call (see above). */
+export function mayWriteSetting(text: string): boolean {
+  return hasWord(text, 'set') || hasWord(text, 'set_config') || hasUnicodeIdentifier(text);
+}
+
+/** False only when the text cannot hold `BEGIN` or `START TRANSACTION`. */
+export function mayStartTransaction(text: string): boolean {
+  return hasWord(text, 'begin') || hasWord(text, 'start');
+}
+
+/** False only when the text cannot hold `ALTER TABLE ... DISABLE / NO FORCE ROW LEVEL SECURITY`. */
+export function mayChangeRowSecurity(text: string): boolean {
+  return hasWord(text, 'security');
+}
+
+/**
+ * Does the text hold `word` (lower-case ASCII letters and `_`) in any ASCII case, with no
+ * identifier character glued to it on either side? Anywhere: in strings and comments too.
+ */
+export function hasWord(text: string, word: string): boolean {
+  const last = text.length - word.length;
+  const first = word.charCodeAt(0);
+  for (let i = 0; i <= last; i++) {
+    const c = text.charCodeAt(i);
+    if ((c !== first && c !== first - 0x20) || !matchesAt(text, i, word)) continue;
+    if (i > 0 && gluedBefore(text.charCodeAt(i - 1))) continue;
+    if (i < last && gluedAfter(text.charCodeAt(i + word.length))) continue;
+    return true;
+  }
+  return false;
+}
+
+function matchesAt(text: string, at: number, word: string): boolean {
+  for (let j = 0; j < word.length; j++) {
+    const w = word.charCodeAt(j);
+    const c = text.charCodeAt(at + j);
+    // A lower-case ASCII letter also matches its upper case (0x20 lower); anything else exactly.
+    if (c !== w && !(w >= 0x61 && w <= 0x7a && c === w - 0x20)) return false;
+  }
+  return true;
+}
+
+/** A letter, `_` or non-ASCII character before a word makes it part of a longer identifier. */
+function gluedBefore(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
+}
+
+/** After a word, digits and `$` continue the identifier too. */
+function gluedAfter(c: number): boolean {
+  return gluedBefore(c) || (c >= 0x30 && c <= 0x39) || c === 0x24;
+}
+
+/** `U&"..."`: an identifier spelled with Unicode escapes. */
+function hasUnicodeIdentifier(text: string): boolean {
+  return text.includes('U&"') || text.includes('u&"');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +278,9 @@ export function walkSql(node: unknown, visit: (kind: string, fields: AstNode) =>
   }
 }
 
+/** Statements whose target table is a bare `relation` field. */
+const RELATION_STATEMENTS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'AlterTableStmt']);
+
 /**
  * The tables a statement list reads or writes (`schema.table` when qualified), leaving out the
  * names of its own CTEs. Functions in the select list or FROM are not tables.
@@ -192,7 +301,7 @@ export function tablesTouched(statements: AstNode[]): string[] {
   });
   // INSERT/UPDATE/DELETE/TRUNCATE targets are bare `relation` objects, not `RangeVar` nodes.
   walkSql(statements, (kind, fields) => {
-    if (!['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'AlterTableStmt'].includes(kind)) return;
+    if (!RELATION_STATEMENTS.has(kind)) return;
     const relation = fields.relation as AstNode | undefined;
     if (relation?.relname) tables.add(relation.schemaname ? `${relation.schemaname}.${relation.relname}` : relation.relname);
   });

@@ -7,9 +7,10 @@
  * walk up, the config file's stat) at most once a second: a lint run walks each directory once,
  * and an editor still sees a config file created or edited within a second.
  */
+import { statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { JSONSchema, TSESLint } from '@typescript-eslint/utils';
-import { findConfigFile, loadConfigFile, resolveConfig, type ResolvedConfig } from '../config.js';
+import { defaultConfig, findConfigFile, loadConfigFile, resolveConfig, type ResolvedConfig } from '../config.js';
 
 /** How long a directory's answer stands before the file system is asked again. */
 const RECHECK_MS = 1000;
@@ -18,7 +19,9 @@ interface DirectoryEntry {
   checkedAt: number;
   /** The config file's settings, or null when no config file is above the directory. */
   config: ResolvedConfig | null;
-  /** Without a config file the defaults are rooted at the linted path itself: one per path. */
+  /** Without a config file: the defaults rooted at this directory, shared by its files. */
+  directoryDefaults: ResolvedConfig | null;
+  /** Without a config file: the defaults for each linted path (see `defaultsFor`). */
   defaults: Map<string, ResolvedConfig>;
 }
 
@@ -34,16 +37,40 @@ export function projectConfigFor(context: Readonly<TSESLint.RuleContext<string, 
   if (!entry || now - entry.checkedAt >= RECHECK_MS) {
     const found = findConfigFile(dir);
     // A ConfigError (invalid file) is thrown here and nothing is kept: the next file reports it too.
-    entry = { checkedAt: now, config: found ? loadConfigFile(found) : null, defaults: new Map() };
+    entry = { checkedAt: now, config: found ? loadConfigFile(found) : null, directoryDefaults: null, defaults: new Map() };
     byDirectory.set(dir, entry);
   }
   if (entry.config) return entry.config;
   let defaults = entry.defaults.get(start);
   if (!defaults) {
-    defaults = resolveConfig({ start });
+    defaults = defaultsFor(start, entry);
     entry.defaults.set(start, defaults);
   }
   return defaults;
+}
+
+/**
+ * What `resolveConfig({ start })` gives when no config file is above `dir`, without walking up
+ * again: the defaults rooted at the file's directory for a file that exists (built once per
+ * directory and shared by its files), at the path itself for a name that does not (`<input>`).
+ */
+function defaultsFor(start: string, entry: DirectoryEntry): ResolvedConfig {
+  const path = resolve(start);
+  const stats = statOrNull(path);
+  if (!stats) return defaultConfig(path);
+  // A directory linted as a file: its own walk up starts inside it. Never seen from ESLint.
+  if (stats.isDirectory()) return resolveConfig({ start });
+  entry.directoryDefaults ??= defaultConfig(dirname(path));
+  return entry.directoryDefaults;
+}
+
+/** As `existsSync` sees a path: through symlinks, and any error (ENOENT, ENOTDIR, EACCES) as missing. */
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** A JSON-schema array of strings, for options that default from the config file. */
