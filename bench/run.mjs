@@ -62,13 +62,20 @@ console.log(`history: ${generated.files} files, ${generated.statements} statemen
 
 const checkTimes = [];
 const squawkTimes = [];
+const workerTimes = [];
+const floorTimes = [];
+const ownFloorTimes = [];
+const withWorkers = { env: { ...process.env, RLS_GUARD_PARSE_WORKERS: String(Math.max(1, availableParallelism() - 1)) } };
 for (let i = 0; i < runs; i++) {
   checkTimes.push(timed(process.execPath, [cli, 'check', history, '--format', 'json']).ms);
   if (squawkBinary) squawkTimes.push(timed(squawkBinary, [join(history, '*.sql')]).ms);
+  workerTimes.push(timed(process.execPath, [cli, 'check', history, '--format', 'json'], withWorkers).ms);
+  floorTimes.push(timed(process.execPath, [join(root, 'bench/parse-floor.mjs'), history]).ms);
+  ownFloorTimes.push(timed(process.execPath, [join(root, 'bench/parse-floor.mjs'), history, 'rls-guard']).ms);
 }
-const floorTimes = [];
-for (let i = 0; i < Math.min(runs, 3); i++) floorTimes.push(timed(process.execPath, [join(root, 'bench/parse-floor.mjs'), history]).ms);
 const floorSingle = median(floorTimes);
+const ownFloor = median(ownFloorTimes);
+const phases = JSON.parse(timed(process.execPath, [join(root, 'bench/phases.mjs'), history, String(runs)]).result.stdout);
 
 const rss = (dir) => {
   const { result } = timed(process.execPath, [join(root, 'bench/measure.mjs'), 'check', dir, '--format', 'json']);
@@ -84,8 +91,11 @@ const rows = [
   ['rls-guard check (median wall)', `${median(checkTimes).toFixed(0)} ms`],
   ['squawk (median wall)', squawkBinary ? `${median(squawkTimes).toFixed(0)} ms` : 'not installed'],
   ['ratio check / squawk (goal ≤ 1.0)', squawkBinary ? (median(checkTimes) / median(squawkTimes)).toFixed(2) : '-'],
-  ['parse-only floor, one thread (node + libpg-query)', `${floorSingle.toFixed(0)} ms`],
-  ['check / parse-only floor', (median(checkTimes) / floorSingle).toFixed(2)],
+  [`rls-guard check with RLS_GUARD_PARSE_WORKERS=${withWorkers.env.RLS_GUARD_PARSE_WORKERS}`, `${median(workerTimes).toFixed(0)} ms`],
+  ['parse-only floor, one thread: libpg-query parseSync', `${floorSingle.toFixed(0)} ms`],
+  ["parse-only floor, one thread: rls-guard's parser calls", `${ownFloor.toFixed(0)} ms`],
+  ['analysis on top of parsing, whole process (goal ≤ 25%)', `${((median(checkTimes) / ownFloor - 1) * 100).toFixed(0)} %`],
+  ['analysis on top of parsing, in process, warm', `${(phases.analysisShare * 100).toFixed(0)} % (${phases.parseMs.toFixed(0)} → ${phases.checkMs.toFixed(0)} ms)`],
   [`peak memory, ${files} migrations`, `${rssSmall.toFixed(0)} MB`],
   [`peak memory, ${big} migrations (goal < 300 MB)`, `${rssBig.toFixed(0)} MB`],
 ];
@@ -96,13 +106,19 @@ generateApp(app, { files });
 const eslintRun = (mode) => JSON.parse(timed(process.execPath, [join(root, 'bench/eslint-run.mjs'), mode, app]).result.stdout);
 const withRules = [];
 const withoutRules = [];
+const withNoop = [];
 for (let i = 0; i < Math.min(runs, 3); i++) {
   withoutRules.push(eslintRun('baseline').ms);
+  withNoop.push(eslintRun('noop').ms);
   withRules.push(eslintRun('rules').ms);
 }
+const pct = (a, b) => `${((median(a) / median(b) - 1) * 100).toFixed(1)} %`;
 rows.push(['eslint, no rules (median)', `${median(withoutRules).toFixed(0)} ms`]);
+rows.push(['eslint, one rule with no listeners (median)', `${median(withNoop).toFixed(0)} ms`]);
 rows.push(['eslint, rls-guard app rules (median)', `${median(withRules).toFixed(0)} ms`]);
-rows.push(['app rules overhead (goal ≤ 10%)', `${((median(withRules) / median(withoutRules) - 1) * 100).toFixed(1)} %`]);
+rows.push(['app rules overhead over no rules (goal ≤ 10%)', pct(withRules, withoutRules)]);
+rows.push(["ESLint's own cost of any rule (no-op rule over no rules)", pct(withNoop, withoutRules)]);
+rows.push(['app rules over the no-op rule', pct(withRules, withNoop)]);
 
 // Editor: one .sql file in a 1,000-migration project, linted repeatedly by one ESLint instance.
 const editorHistory = join(work, 'editor');

@@ -37,6 +37,9 @@ Options:
 Suppress one finding with a comment on the line before the statement (or at the end of its
 first line): -- rls-guard-ignore <rule>: <reason>
 
+Environment: RLS_GUARD_PARSE_WORKERS=<n> parses with n worker threads besides the main one
+(default 0; see docs/benchmarks.md).
+
 Exit codes: 0 no errors, 1 errors (or too many warnings), 2 usage or configuration error.`;
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void; cwd: string; color: boolean };

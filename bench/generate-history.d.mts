@@ -1,0 +1,3 @@
+/** Types for generate-history.mjs (used by the benchmark and by test/cli/parse-workers.test.ts). */
+export function generateHistory(dir: string, options?: { files?: number; seed?: number }): { files: number; statements: number };
+export function generateApp(dir: string, options?: { files?: number }): void;
