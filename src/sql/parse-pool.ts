@@ -16,6 +16,8 @@ import { SourceText } from './source.js';
 
 /** Below this many files, starting workers costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 200;
+/** Files per batch: small enough to balance, large enough that messaging stays cheap. */
+const BATCH = 40;
 /** The environment variable that sets how many worker threads parse alongside the main thread. */
 export const WORKERS_VARIABLE = 'RLS_GUARD_PARSE_WORKERS';
 
@@ -37,8 +39,6 @@ export function configuredWorkers(env: NodeJS.ProcessEnv = process.env): number 
   }
   return n;
 }
-/** Files per batch: small enough to balance, large enough that messaging stays cheap. */
-const BATCH = 40;
 
 export interface ParseManyOptions {
   /** Statement kinds to keep; others are dropped (the schema model ignores them). Null keeps all. */
