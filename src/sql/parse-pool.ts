@@ -65,10 +65,7 @@ function workerPath(): string | null {
 export async function parseMany(texts: string[], options: ParseManyOptions = {}): Promise<ParsedScript[]> {
   await loadSqlParser();
   const keep = options.keep ?? null;
-  const parseOne = (text: string): ParsedScript => {
-    const script = parseScript(text);
-    return keep ? { ...script, statements: script.statements.filter((s) => keep.has(s.kind)) } : script;
-  };
+  const parseOne = (text: string): ParsedScript => parseScript(text, keep);
   const out: ParsedScript[] = new Array(texts.length);
   let emitted = 0;
   const store = (index: number, script: ParsedScript) => {

@@ -16,8 +16,8 @@ parentPort!.on('message', async (job: Job) => {
   await ready;
   const keep = job.keep ? new Set(job.keep) : null;
   const results = job.texts.map((text) => {
-    const script = parseScript(text);
-    return { statements: keep ? script.statements.filter((s) => keep.has(s.kind)) : script.statements, errors: script.errors };
+    const script = parseScript(text, keep);
+    return { statements: script.statements, errors: script.errors };
   });
   // One JSON string per batch: a string is copied as bytes, and JSON.parse on the main thread is
   // several times cheaper than structured-clone deserialization of the same objects.

@@ -56,15 +56,20 @@ interface SqlErrorLike {
   cursorByte: number;
 }
 
-/** Parses one SQL script. `loadSqlParser()` must have resolved. */
-export function parseScript(text: string): ParsedScript {
+/**
+ * Parses one SQL script. `loadSqlParser()` must have resolved. With `keep`, only statements of
+ * those kinds are returned: the others are still parsed (a syntax error anywhere is reported) but
+ * their trees are never built in JavaScript (see `keptStatements`).
+ */
+export function parseScript(text: string, keep: ReadonlySet<string> | null = null): ParsedScript {
   const source = new SourceText(text);
   const statements: SqlStatement[] = [];
   const errors: SqlSyntaxError[] = [];
 
-  const whole = tryParse(text);
-  if (whole.ok) {
-    collect(source, text, whole.result, 0, 0, text.length, statements);
+  if (skipTrivia(text, 0) >= text.length) return { source, statements, errors };
+  const whole = parseToJson(text);
+  if ('json' in whole) {
+    collect(source, text, keptStatements(whole.json, keep), 0, 0, text.length, statements);
     return { source, statements, errors };
   }
 
@@ -73,7 +78,7 @@ export function parseScript(text: string): ParsedScript {
     const cleaned = tryParse(lexed.sanitized);
     if (cleaned.ok) {
       collect(source, lexed.sanitized, cleaned.result, 0, 0, text.length, statements);
-      return { source, statements, errors };
+      return { source, statements: keepOnly(statements, keep), errors };
     }
   }
 
@@ -92,7 +97,47 @@ export function parseScript(text: string): ParsedScript {
     errors.push({ message: 'unterminated quoted string, identifier, comment or dollar quote', offset: lexed.unterminatedAt });
   }
   errors.sort((a, b) => a.offset - b.offset);
-  return { source, statements, errors };
+  return { source, statements: keepOnly(statements, keep), errors };
+}
+
+function keepOnly(statements: SqlStatement[], keep: ReadonlySet<string> | null): SqlStatement[] {
+  return keep ? statements.filter((s) => keep.has(s.kind)) : statements;
+}
+
+/** How each top-level statement starts in libpg-query's JSON: `{"stmt":{"<Kind>":`. */
+const STATEMENT_OPENING = '{"stmt":{"';
+
+/**
+ * The statements of a parse tree's JSON text, only those of the `keep` kinds when given.
+ * JSON.parse is most of the JavaScript cost of parsing, and a migration's data statements (seed
+ * INSERTs, UPDATE fixes, indexes) can be most of its JSON, so the text is cut at its top-level
+ * statements and only kept ones are parsed. libpg-query writes the tree as
+ * `{"version":N,"stmts":[{"stmt":{"<Kind>":{...}},"stmt_location":N,"stmt_len":N},...]}`;
+ * `{"stmt":{"` cannot occur inside a JSON string (its quotes would be escaped), and should a
+ * nested node ever have a `stmt` field, a cut through it leaves unbalanced JSON: a kept piece
+ * then fails JSON.parse and the whole text is parsed instead.
+ */
+export function keptStatements(json: string, keep: ReadonlySet<string> | null): RawParse {
+  if (!keep) return JSON.parse(json) as RawParse;
+  const stmts: NonNullable<RawParse['stmts']> = [];
+  let at = json.indexOf(STATEMENT_OPENING);
+  while (at >= 0) {
+    const next = json.indexOf(STATEMENT_OPENING, at + STATEMENT_OPENING.length);
+    const kindStart = at + STATEMENT_OPENING.length;
+    const kind = json.slice(kindStart, json.indexOf('"', kindStart));
+    if (keep.has(kind)) {
+      // Up to the comma before the next statement, or the closing `]}` of the list.
+      const piece = next >= 0 ? json.slice(at, next - 1) : json.slice(at, json.lastIndexOf(']'));
+      try {
+        stmts.push(JSON.parse(piece) as NonNullable<RawParse['stmts']>[number]);
+      } catch {
+        const all = (JSON.parse(json) as RawParse).stmts ?? [];
+        return { stmts: all.filter((s) => keep.has(Object.keys(s.stmt)[0]!)) };
+      }
+    }
+    at = next;
+  }
+  return { stmts };
 }
 
 function tryParse(text: string): { ok: true; result: RawParse } | { ok: false; error: SqlErrorLike } {

@@ -4,7 +4,7 @@
  * itself.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadSqlParser, parseScript } from '../../src/sql/parse.js';
+import { keptStatements, loadSqlParser, parseScript } from '../../src/sql/parse.js';
 
 beforeAll(async () => {
   await loadSqlParser();
@@ -130,5 +130,49 @@ describe('parseScript', () => {
     it('an empty script', () => {
       expect(outline('')).toEqual({ statements: [], errors: [] });
     });
+  });
+});
+
+describe('parseScript keeping some statement kinds', () => {
+  const keep = new Set(['CreateStmt', 'CreatePolicyStmt', 'CreateFunctionStmt', 'SelectStmt', 'CreateSchemaStmt', 'RuleStmt']);
+  const scripts = {
+    'kept and dropped statements interleaved': `CREATE TABLE a (tenant_id uuid NOT NULL);
+CREATE INDEX a_idx ON a (tenant_id);
+INSERT INTO a VALUES ('00000000-0000-0000-0000-000000000001'), ('00000000-0000-0000-0000-000000000002');
+CREATE POLICY p ON a USING (tenant_id = current_setting('app.current_tenant')::uuid);
+UPDATE a SET tenant_id = tenant_id;
+SELECT set_config('app.current_tenant', 'x', false);`,
+    'text that looks like the JSON a statement starts with': `COMMENT ON TABLE a IS '{"stmt":{"CreateStmt":{}}}';
+CREATE TABLE "{""stmt"":{""x" (id int);
+INSERT INTO a VALUES ('},{"stmt":{"SelectStmt":');
+SELECT '{"stmt":{"' AS x;`,
+    'statements that hold statements': `CREATE SCHEMA s CREATE TABLE s.t (id int) CREATE VIEW s.v AS SELECT 1;
+CREATE RULE r AS ON INSERT TO a DO ALSO (INSERT INTO b VALUES (1); DELETE FROM c);
+CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;
+EXPLAIN SELECT 1;
+CREATE TABLE z AS SELECT 1 AS x;`,
+    'non-ASCII text (byte offsets)': `COMMENT ON TABLE a IS 'Ünïcödé — 日本語 🎉';\nCREATE TABLE café (tenant_id uuid NOT NULL);\nINSERT INTO café VALUES (NULL);\nSELECT 'é';`,
+    'a syntax error among kept statements': `CREATE TABLE ok (id int);\nINSERT INTO ok VALUES (;\nSELECT 1;`,
+    'nothing kept': `INSERT INTO a VALUES (1);\nANALYZE a;`,
+  };
+
+  it.each(Object.entries(scripts))('%s: exactly the kept statements of a full parse', (_, text) => {
+    const full = parseScript(text);
+    const kept = parseScript(text, keep);
+    expect(kept.errors).toEqual(full.errors);
+    expect(kept.statements).toEqual(full.statements.filter((s) => keep.has(s.kind)));
+  });
+
+  it('parses the whole tree when a statement holds a nested `stmt` field (the cut would be wrong)', () => {
+    const nested = { stmt: { SelectStmt: { inner: { stmt: { InsertStmt: { x: 1 } } }, y: 2 } }, stmt_len: 5 };
+    const other = { stmt: { CreateStmt: { z: 3 } }, stmt_location: 6, stmt_len: 4 };
+    const json = JSON.stringify({ version: 180004, stmts: [nested, other] });
+    expect(keptStatements(json, keep)).toEqual({ stmts: [nested, other] });
+    expect(keptStatements(json, new Set(['CreateStmt']))).toEqual({ stmts: [other] });
+  });
+
+  it('drops statements of other kinds', () => {
+    const kept = parseScript(scripts['kept and dropped statements interleaved'], keep);
+    expect(kept.statements.map((s) => s.kind)).toEqual(['CreateStmt', 'CreatePolicyStmt', 'SelectStmt']);
   });
 });
