@@ -72,3 +72,19 @@ export function generateApp(dir, { files = 2000 } = {}) {
     );
   }
 }
+
+/**
+ * A data-heavy history: one table, then files that each seed it with a long multi-row INSERT
+ * (the statements rls-guard does not model, whose parse trees are the largest).
+ */
+export function generateSeedHistory(dir, { files = 300, rows = 500 } = {}) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (let i = 1; i <= files; i++) {
+    const values = [];
+    for (let r = 0; r < rows; r++) values.push(`('${r}-${i}', 'name ${r}', ${r * i}, now())`);
+    const create = i === 1 ? 'CREATE TABLE items (id text PRIMARY KEY, name text NOT NULL, n int, at timestamptz);\n' : '';
+    writeFileSync(join(dir, `${String(i).padStart(4, '0')}_seed.sql`), `${create}INSERT INTO items (id, name, n, at) VALUES\n${values.join(',\n')};\n`);
+  }
+  return { files, statements: files + 1 };
+}

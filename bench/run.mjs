@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateApp, generateHistory } from './generate-history.mjs';
+import { generateApp, generateHistory, generateSeedHistory } from './generate-history.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const files = Number(process.env.BENCH_FILES ?? 2000);
@@ -82,6 +82,16 @@ const rss = (dir) => {
   const last = result.stderr.trim().split('\n').pop();
   return JSON.parse(last).maxRssKb / 1024;
 };
+// The weaker case: a data-heavy history (seed INSERTs), where parsing is nearly all of the work.
+const seed = join(work, 'seed');
+generateSeedHistory(seed);
+const seedCheck = [];
+const seedSquawk = [];
+for (let i = 0; i < runs; i++) {
+  seedCheck.push(timed(process.execPath, [cli, 'check', seed, '--format', 'json']).ms);
+  if (squawkBinary) seedSquawk.push(timed(squawkBinary, [join(seed, '*.sql')]).ms);
+}
+
 const rssSmall = rss(history);
 const bigHistory = join(work, 'big');
 generateHistory(bigHistory, { files: big, seed: 7 });
@@ -92,6 +102,7 @@ const rows = [
   ['squawk (median wall)', squawkBinary ? `${median(squawkTimes).toFixed(0)} ms` : 'not installed'],
   ['ratio check / squawk (goal ≤ 1.0)', squawkBinary ? (median(checkTimes) / median(squawkTimes)).toFixed(2) : '-'],
   [`rls-guard check with RLS_GUARD_PARSE_WORKERS=${withWorkers.env.RLS_GUARD_PARSE_WORKERS}`, `${median(workerTimes).toFixed(0)} ms`],
+  ['data-heavy history (300 × 500-row INSERT): check / squawk', squawkBinary ? `${median(seedCheck).toFixed(0)} / ${median(seedSquawk).toFixed(0)} ms = ${(median(seedCheck) / median(seedSquawk)).toFixed(2)}` : '-'],
   ['parse-only floor, one thread: libpg-query parseSync', `${floorSingle.toFixed(0)} ms`],
   ["parse-only floor, one thread: rls-guard's parser calls", `${ownFloor.toFixed(0)} ms`],
   ['analysis on top of parsing, whole process (goal ≤ 25%)', `${((median(checkTimes) / ownFloor - 1) * 100).toFixed(0)} %`],
