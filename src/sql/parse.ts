@@ -5,7 +5,7 @@
  * not parse is split into statements by the lexer and parsed statement by statement, so one bad
  * statement becomes one syntax error and the rest of the file is still analyzed.
  */
-import { isPgParserLoaded, loadPgParser, parsePlpgsqlToJson, parseToJson } from './pg-parser.js';
+import { isPgParserLoaded, loadPgParser, parsePlpgsqlToJson, parseToJson, parseToJsonBytes } from './pg-parser.js';
 import { lexScript, skipTrivia } from './lexer.js';
 import { SourceText } from './source.js';
 
@@ -67,9 +67,10 @@ export function parseScript(text: string, keep: ReadonlySet<string> | null = nul
   const errors: SqlSyntaxError[] = [];
 
   if (skipTrivia(text, 0) >= text.length) return { source, statements, errors };
-  const whole = parseToJson(text);
-  if ('json' in whole) {
-    collect(source, text, keptStatements(whole.json, keep), 0, 0, text.length, statements);
+  const whole = keep ? parseToJsonBytes(text, (bytes) => keptStatements(bytes, keep)) : parseToJson(text);
+  if (!('error' in whole)) {
+    const result = 'tree' in whole ? whole.tree : (JSON.parse(whole.json) as RawParse);
+    collect(source, text, result, 0, 0, text.length, statements);
     return { source, statements, errors };
   }
 
@@ -105,33 +106,35 @@ function keepOnly(statements: SqlStatement[], keep: ReadonlySet<string> | null):
 }
 
 /** How each top-level statement starts in libpg-query's JSON: `{"stmt":{"<Kind>":`. */
-const STATEMENT_OPENING = '{"stmt":{"';
+const STATEMENT_OPENING = Buffer.from('{"stmt":{"');
+const QUOTE = 0x22;
+const CLOSE_BRACKET = 0x5d;
 
 /**
- * The statements of a parse tree's JSON text, only those of the `keep` kinds when given.
- * JSON.parse is most of the JavaScript cost of parsing, and a migration's data statements (seed
- * INSERTs, UPDATE fixes, indexes) can be most of its JSON, so the text is cut at its top-level
- * statements and only kept ones are parsed. libpg-query writes the tree as
+ * The statements of the `keep` kinds in a parse tree's JSON (UTF-8 bytes). JSON.parse is most
+ * of the JavaScript cost of parsing, and a migration's data statements (seed INSERTs, UPDATE
+ * fixes, indexes) can be most of its JSON, so the bytes are cut at their top-level statements and
+ * only kept ones are decoded and parsed (each into a string of its own, so the trees kept in the
+ * schema model do not hold on to the whole file's JSON). libpg-query writes the tree as
  * `{"version":N,"stmts":[{"stmt":{"<Kind>":{...}},"stmt_location":N,"stmt_len":N},...]}`;
  * `{"stmt":{"` cannot occur inside a JSON string (its quotes would be escaped), and should a
  * nested node ever have a `stmt` field, a cut through it leaves unbalanced JSON: a kept piece
  * then fails JSON.parse and the whole text is parsed instead.
  */
-export function keptStatements(json: string, keep: ReadonlySet<string> | null): RawParse {
-  if (!keep) return JSON.parse(json) as RawParse;
+export function keptStatements(json: Uint8Array & Buffer, keep: ReadonlySet<string>): RawParse {
   const stmts: NonNullable<RawParse['stmts']> = [];
   let at = json.indexOf(STATEMENT_OPENING);
   while (at >= 0) {
     const next = json.indexOf(STATEMENT_OPENING, at + STATEMENT_OPENING.length);
     const kindStart = at + STATEMENT_OPENING.length;
-    const kind = json.slice(kindStart, json.indexOf('"', kindStart));
+    const kind = json.toString('latin1', kindStart, json.indexOf(QUOTE, kindStart));
     if (keep.has(kind)) {
       // Up to the comma before the next statement, or the closing `]}` of the list.
-      const piece = next >= 0 ? json.slice(at, next - 1) : json.slice(at, json.lastIndexOf(']'));
+      const end = next >= 0 ? next - 1 : json.lastIndexOf(CLOSE_BRACKET);
       try {
-        stmts.push(JSON.parse(piece) as NonNullable<RawParse['stmts']>[number]);
+        stmts.push(JSON.parse(json.toString('utf8', at, end)) as NonNullable<RawParse['stmts']>[number]);
       } catch {
-        const all = (JSON.parse(json) as RawParse).stmts ?? [];
+        const all = (JSON.parse(json.toString('utf8')) as RawParse).stmts ?? [];
         return { stmts: all.filter((s) => keep.has(Object.keys(s.stmt)[0]!)) };
       }
     }

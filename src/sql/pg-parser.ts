@@ -100,6 +100,24 @@ function fromWasm(m: EmscriptenModule, ptr: number): string {
  * the syntax error. The caller JSON.parses the text (or passes it on to another thread).
  */
 export function parseToJson(text: string): { json: string } | { error: PgSyntaxError } {
+  const parsed = parseRaw(text, fromWasm);
+  return 'error' in parsed ? parsed : { json: parsed.tree };
+}
+
+/**
+ * As `parseToJson`, for a caller that decodes only the parts of the JSON it needs: `consume`
+ * gets the JSON's UTF-8 bytes as a view of WASM memory, valid only during the call (it must not
+ * call the parser), and its result is returned. No copy of the whole JSON is made.
+ */
+export function parseToJsonBytes<T>(text: string, consume: (bytes: Buffer) => T): { tree: T } | { error: PgSyntaxError } {
+  return parseRaw(text, (m, ptr) => {
+    const heap = m.HEAPU8;
+    const end = heap.indexOf(0, ptr);
+    return consume(Buffer.from(heap.buffer, heap.byteOffset + ptr, (end < 0 ? heap.length : end) - ptr));
+  });
+}
+
+function parseRaw<T>(text: string, read: (m: EmscriptenModule, ptr: number) => T): { tree: T } | { error: PgSyntaxError } {
   const m = loaded();
   const queryPtr = toWasm(m, text);
   let resultPtr = 0;
@@ -116,7 +134,7 @@ export function parseToJson(text: string): { json: string } | { error: PgSyntaxE
       return { error: { message: messagePtr ? fromWasm(m, messagePtr) : 'syntax error', cursorByte: cursorpos > 0 ? cursorpos - 1 : 0 } };
     }
     if (!treePtr) throw new Error('libpg-query: no parse tree');
-    return { json: fromWasm(m, treePtr) };
+    return { tree: read(m, treePtr) };
   } finally {
     m._free(queryPtr);
     if (resultPtr) m._wasm_free_parse_result(resultPtr);

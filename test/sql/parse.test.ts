@@ -166,7 +166,7 @@ CREATE TABLE z AS SELECT 1 AS x;`,
   it('parses the whole tree when a statement holds a nested `stmt` field (the cut would be wrong)', () => {
     const nested = { stmt: { SelectStmt: { inner: { stmt: { InsertStmt: { x: 1 } } }, y: 2 } }, stmt_len: 5 };
     const other = { stmt: { CreateStmt: { z: 3 } }, stmt_location: 6, stmt_len: 4 };
-    const json = JSON.stringify({ version: 180004, stmts: [nested, other] });
+    const json = Buffer.from(JSON.stringify({ version: 180004, stmts: [nested, other] }));
     expect(keptStatements(json, keep)).toEqual({ stmts: [nested, other] });
     expect(keptStatements(json, new Set(['CreateStmt']))).toEqual({ stmts: [other] });
   });
