@@ -3,7 +3,7 @@
  * (libpg-query is a WASM build of PostgreSQL's parser). With worker threads, a history is cut into
  * batches that the main thread and the workers take from one queue: a worker that starts late
  * (booting a Node thread takes a while) simply takes fewer batches. A worker sends back the
- * statements the caller keeps as one JSON string per batch: JSON.parse on the main thread is
+ * statements the caller keeps as JSON text cut from the parser output: JSON.parse on the main thread is
  * several times cheaper than structured-clone deserialization of the same objects.
  *
  * Workers are off unless asked for (`RLS_GUARD_PARSE_WORKERS=n`): see docs/benchmarks.md.
@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { compiledPgParser } from './pg-parser.js';
-import { loadSqlParser, parseScript, type ParsedScript, type SqlStatement, type SqlSyntaxError } from './parse.js';
+import { loadSqlParser, parseScript, scriptFromKeptJson, type ParsedScript, type SqlStatement, type SqlSyntaxError } from './parse.js';
 import { SourceText } from './source.js';
 
 /** Below this many files, starting workers costs more than it saves. */
@@ -52,10 +52,7 @@ export interface ParseManyOptions {
   onParsed?: (index: number, script: ParsedScript) => void;
 }
 
-interface WorkerResult {
-  statements: SqlStatement[];
-  errors: SqlSyntaxError[];
-}
+type WorkerResult = { kept: string } | { statements: SqlStatement[]; errors: SqlSyntaxError[] };
 
 function workerPath(): string | null {
   // Workers run the built JavaScript; from TypeScript sources (tests), parse in-thread.
@@ -107,12 +104,12 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
           resolve();
         }
       };
-      worker.on('message', (json: string) => {
+      worker.on('message', (results: WorkerResult[]) => {
         const range = inFlight.shift()!;
-        const results = JSON.parse(json) as WorkerResult[];
         results.forEach((r, i) => {
           const index = range[0] + i;
-          store(index, { source: new SourceText(texts[index]!), statements: r.statements, errors: r.errors });
+          const text = texts[index]!;
+          store(index, 'kept' in r ? scriptFromKeptJson(text, r.kept, keep!) : { source: new SourceText(text), statements: r.statements, errors: r.errors });
         });
         feed();
       });

@@ -1,6 +1,6 @@
 /** Worker thread: parses batches of migration files and posts back their statements. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseScript } from './parse.js';
+import { keptStatementsJson, parseScript } from './parse.js';
 import { loadPgParser } from './pg-parser.js';
 
 interface Job {
@@ -15,11 +15,15 @@ const ready = loadPgParser((workerData as { wasm: WebAssembly.Module }).wasm);
 parentPort!.on('message', async (job: Job) => {
   await ready;
   const keep = job.keep ? new Set(job.keep) : null;
+  // Per file, the kept statements' JSON text (cut out of the parser's output, not parsed here):
+  // a string is copied as bytes, and JSON.parse on the main thread is several times cheaper than
+  // structured-clone deserialization of the same objects. A file with a syntax error (rare) is
+  // parsed statement by statement here and sent as objects.
   const results = job.texts.map((text) => {
+    const kept = keep ? keptStatementsJson(text, keep) : null;
+    if (kept !== null) return { kept };
     const script = parseScript(text, keep);
     return { statements: script.statements, errors: script.errors };
   });
-  // One JSON string per batch: a string is copied as bytes, and JSON.parse on the main thread is
-  // several times cheaper than structured-clone deserialization of the same objects.
-  parentPort!.postMessage(JSON.stringify(results));
+  parentPort!.postMessage(results);
 });

@@ -46,8 +46,14 @@ export function isSqlParserLoaded(): boolean {
   return isPgParserLoaded();
 }
 
+interface RawStatement {
+  stmt: AstNode;
+  stmt_location?: number;
+  stmt_len?: number;
+}
+
 interface RawParse {
-  stmts?: { stmt: AstNode; stmt_location?: number; stmt_len?: number }[];
+  stmts?: RawStatement[];
 }
 
 interface SqlErrorLike {
@@ -123,24 +129,59 @@ const CLOSE_BRACKET = 0x5d;
  */
 export function keptStatements(json: Uint8Array & Buffer, keep: ReadonlySet<string>): RawParse {
   const stmts: NonNullable<RawParse['stmts']> = [];
+  for (const piece of keptPieces(json, keep)) {
+    try {
+      stmts.push(JSON.parse(piece) as RawStatement);
+    } catch {
+      const all = (JSON.parse(json.toString('utf8')) as RawParse).stmts ?? [];
+      return { stmts: all.filter((s) => keep.has(Object.keys(s.stmt)[0]!)) };
+    }
+  }
+  return { stmts };
+}
+
+/** The JSON text of each top-level statement of a kept kind, unparsed (see `keptStatements`). */
+function keptPieces(json: Uint8Array & Buffer, keep: ReadonlySet<string>): string[] {
+  const pieces: string[] = [];
   let at = json.indexOf(STATEMENT_OPENING);
   while (at >= 0) {
     const next = json.indexOf(STATEMENT_OPENING, at + STATEMENT_OPENING.length);
     const kindStart = at + STATEMENT_OPENING.length;
     const kind = json.toString('latin1', kindStart, json.indexOf(QUOTE, kindStart));
-    if (keep.has(kind)) {
-      // Up to the comma before the next statement, or the closing `]}` of the list.
-      const end = next >= 0 ? next - 1 : json.lastIndexOf(CLOSE_BRACKET);
-      try {
-        stmts.push(JSON.parse(json.toString('utf8', at, end)) as NonNullable<RawParse['stmts']>[number]);
-      } catch {
-        const all = (JSON.parse(json.toString('utf8')) as RawParse).stmts ?? [];
-        return { stmts: all.filter((s) => keep.has(Object.keys(s.stmt)[0]!)) };
-      }
-    }
+    // Up to the comma before the next statement, or the closing `]}` of the list.
+    if (keep.has(kind)) pieces.push(json.toString('utf8', at, next >= 0 ? next - 1 : json.lastIndexOf(CLOSE_BRACKET)));
     at = next;
   }
-  return { stmts };
+  return pieces;
+}
+
+/**
+ * For a parse worker: the kept statements of a script as one JSON array text, cut but not parsed
+ * (the main thread parses it: sending text costs a copy, sending objects a deserialization as
+ * costly as parsing). Null when the script has a syntax error: the worker then parses it fully.
+ */
+export function keptStatementsJson(text: string, keep: ReadonlySet<string>): string | null {
+  if (skipTrivia(text, 0) >= text.length) return '[]';
+  const parsed = parseToJsonBytes(text, (bytes) => `[${keptPieces(bytes, keep).join(',')}]`);
+  return 'tree' in parsed ? parsed.tree : null;
+}
+
+/**
+ * The script a worker's `keptStatementsJson` describes. A cut that went wrong leaves JSON that
+ * does not parse or statements of other kinds: the script is then parsed here instead.
+ */
+export function scriptFromKeptJson(text: string, keptJson: string, keep: ReadonlySet<string>): ParsedScript {
+  const source = new SourceText(text);
+  let stmts: RawStatement[] | null = null;
+  try {
+    stmts = JSON.parse(keptJson) as RawStatement[];
+  } catch {
+    stmts = null;
+  }
+  if (!stmts || !stmts.every((s) => s && typeof s.stmt === 'object' && keep.has(Object.keys(s.stmt)[0]!))) return parseScript(text, keep);
+  const statements: SqlStatement[] = [];
+  collect(source, text, { stmts }, 0, 0, text.length, statements);
+  return { source, statements, errors: [] };
 }
 
 function tryParse(text: string): { ok: true; result: RawParse } | { ok: false; error: SqlErrorLike } {

@@ -4,7 +4,7 @@
  * itself.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keptStatements, loadSqlParser, parseScript } from '../../src/sql/parse.js';
+import { keptStatements, keptStatementsJson, loadSqlParser, parseScript, scriptFromKeptJson } from '../../src/sql/parse.js';
 
 beforeAll(async () => {
   await loadSqlParser();
@@ -169,6 +169,25 @@ CREATE TABLE z AS SELECT 1 AS x;`,
     const json = Buffer.from(JSON.stringify({ version: 180004, stmts: [nested, other] }));
     expect(keptStatements(json, keep)).toEqual({ stmts: [nested, other] });
     expect(keptStatements(json, new Set(['CreateStmt']))).toEqual({ stmts: [other] });
+  });
+
+  it('hands a worker the kept statements as JSON text that the main thread turns into the same script', () => {
+    for (const text of Object.values(scripts)) {
+      const json = keptStatementsJson(text, keep);
+      const direct = parseScript(text, keep);
+      if (direct.errors.length > 0) {
+        expect(json).toBeNull();
+        continue;
+      }
+      expect(scriptFromKeptJson(text, json!, keep)).toEqual(direct);
+    }
+  });
+
+  it('parses on the main thread when the JSON a worker sent does not hold the kept statements', () => {
+    const text = scripts['kept and dropped statements interleaved'];
+    const direct = parseScript(text, keep);
+    expect(scriptFromKeptJson(text, '[{"stmt":{"SelectStmt":', keep)).toEqual(direct);
+    expect(scriptFromKeptJson(text, '[{"stmt":{"InsertStmt":{}},"stmt_len":3}]', keep)).toEqual(direct);
   });
 
   it('drops statements of other kinds', () => {
