@@ -26,8 +26,8 @@ describe('projectConfigFor without a config file', () => {
 
   it('roots the defaults where resolveConfig does, for files, links, directories and missing names', () => {
     const paths = [
-      'a.ts',
-      'b.ts',
+      'a.ts', // the first path of a directory: its stat
+      'b.ts', // the next ones: the directory listing
       'c.ts',
       'link.ts',
       'broken.ts',
@@ -42,7 +42,7 @@ describe('projectConfigFor without a config file', () => {
     expect(configFor('<text>')).toEqual(resolveConfig({ start: path.join(root, '<text>') }));
   });
 
-  it('sees a file created after others in its directory were linted', () => {
+  it('sees a file created after the directory was listed', () => {
     configFor(path.join(dir, 'a.ts'));
     configFor(path.join(dir, 'b.ts'));
     const late = path.join(dir, 'late.ts');
