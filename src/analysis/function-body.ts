@@ -3,7 +3,7 @@
  * dynamic EXECUTEs. PL/pgSQL is parsed with libpg-query's PL/pgSQL parser; the SQL inside it
  * with the SQL parser.
  */
-import { parseFragment, parsePlpgsql, type AstNode } from '../sql/parse.js';
+import { parseFragment, parseFragments, parsePlpgsql, type AstNode } from '../sql/parse.js';
 
 export interface DynamicExecute {
   /** The EXECUTE expression's text. */
@@ -49,14 +49,14 @@ function dollarQuote(body: string): string {
 }
 
 /**
- * Parses a PL/pgSQL expression or statement the way PL/pgSQL hands it to the SQL parser
- * (`parseMode` 0: a statement; 2: an expression; 3-5: an assignment `target := expr`).
+ * A PL/pgSQL expression or statement as PL/pgSQL hands it to the SQL parser (`parseMode` 0: a
+ * statement; 2: an expression; 3-5: an assignment `target := expr`), as SQL text to parse.
  */
-function parseEmbedded(query: string, parseMode: number): AstNode[] | null {
-  if (parseMode === 0) return parseFragment(query);
-  if (parseMode === 2) return parseFragment(`SELECT ${query}`);
+function embeddedSql(query: string, parseMode: number): string {
+  if (parseMode === 0) return query;
+  if (parseMode === 2) return `SELECT ${query}`;
   const assign = query.indexOf(':=');
-  return parseFragment(`SELECT ${assign >= 0 ? query.slice(assign + 2) : query}`);
+  return `SELECT ${assign >= 0 ? query.slice(assign + 2) : query}`;
 }
 
 function classifyDynamic(query: string): DynamicExecute {
@@ -97,6 +97,7 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
   };
   for (const d of datums) assign(d.PLpgSQL_var?.refname as string | undefined, d.PLpgSQL_var?.default_val?.PLpgSQL_expr?.query as string | undefined);
   const executed: string[] = [];
+  const exprs: AstNode[] = [];
   visit(tree, (key, node) => {
     if (key === 'PLpgSQL_stmt_dynexecute' || (key === 'PLpgSQL_stmt_return_query' && node.dynquery)) {
       // EXECUTE ... and RETURN QUERY EXECUTE ...
@@ -109,14 +110,17 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     } else if (key === 'PLpgSQL_stmt_execsql' && node.sqlstmt?.PLpgSQL_expr) {
       commandExprs.add(node.sqlstmt.PLpgSQL_expr as AstNode);
     } else if (key === 'PLpgSQL_expr' && typeof node.query === 'string') {
-      // Visited before its children, so an execsql's expression is known to be a command here.
-      const parsed = parseEmbedded(node.query, Number(node.parseMode ?? 0));
-      if (parsed) {
-        result.statements.push(...parsed);
-        if (commandExprs.has(node)) result.commands.push(...parsed);
-      } else if (commandExprs.has(node)) {
-        result.analyzable = false;
-      }
+      exprs.push(node);
+    }
+  });
+  // Every expression parsed with one parser call (see parseFragments), in body order.
+  parseFragments(exprs.map((e) => embeddedSql(e.query as string, Number(e.parseMode ?? 0)))).forEach((parsed, i) => {
+    const isCommand = commandExprs.has(exprs[i]!);
+    if (parsed) {
+      result.statements.push(...parsed);
+      if (isCommand) result.commands.push(...parsed);
+    } else if (isCommand) {
+      result.analyzable = false;
     }
   });
   for (const query of executed) {

@@ -222,6 +222,35 @@ export function parseFragment(sql: string): AstNode[] | null {
   return (parsed.result.stmts ?? []).map((s) => s.stmt);
 }
 
+/**
+ * Parses several SQL fragments (each one statement, as PL/pgSQL hands its expressions to the SQL
+ * parser) with one parser call when they all parse: a function body holds many small fragments,
+ * and a call costs more than a short parse. Each fragment's statements are returned in order;
+ * null for a fragment that does not parse. Locations inside are offsets into the joined text:
+ * use the trees for their structure only.
+ */
+export function parseFragments(sqls: readonly string[]): (AstNode[] | null)[] {
+  if (sqls.length < 2) return sqls.map(parseFragment);
+  // A newline before the `;` ends a trailing line comment.
+  const separator = '\n;\n';
+  const joined = tryParse(sqls.join(separator));
+  const stmts = joined.ok ? (joined.result.stmts ?? []) : [];
+  if (stmts.length === sqls.length) {
+    // Each statement must start inside its own fragment; otherwise (a fragment with a stray
+    // quote or comment swallowing the next) parse them one by one.
+    let start = 0;
+    const inPlace = stmts.every((stmt, i) => {
+      const end = start + Buffer.byteLength(sqls[i]!);
+      const location = stmt.stmt_location ?? 0;
+      const ok = location >= start && location < end;
+      start = end + separator.length;
+      return ok;
+    });
+    if (inPlace) return stmts.map((stmt) => [stmt.stmt]);
+  }
+  return sqls.map(parseFragment);
+}
+
 /** Parses a PL/pgSQL function (the whole CREATE FUNCTION or DO statement text); null on failure. */
 export function parsePlpgsql(createStatementSql: string): AstNode | null {
   const json = parsePlpgsqlToJson(createStatementSql);

@@ -4,7 +4,7 @@
  * itself.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keptStatements, keptStatementsJson, loadSqlParser, parseScript, scriptFromKeptJson } from '../../src/sql/parse.js';
+import { keptStatements, keptStatementsJson, loadSqlParser, parseFragment, parseFragments, parseScript, scriptFromKeptJson } from '../../src/sql/parse.js';
 
 beforeAll(async () => {
   await loadSqlParser();
@@ -193,5 +193,21 @@ CREATE TABLE z AS SELECT 1 AS x;`,
   it('drops statements of other kinds', () => {
     const kept = parseScript(scripts['kept and dropped statements interleaved'], keep);
     expect(kept.statements.map((s) => s.kind)).toEqual(['CreateStmt', 'CreatePolicyStmt', 'SelectStmt']);
+  });
+});
+
+describe('parseFragments', () => {
+  /** The statements' structure, without locations (they are offsets into the joined text). */
+  const shape = (trees: unknown) => JSON.parse(JSON.stringify(trees, (key, value) => (key === 'location' || key === 'stmt_location' ? undefined : value)));
+
+  it.each([
+    ['statements and expressions', ['SELECT x.id FROM public.t x WHERE x.tenant_id = p', 'SELECT n + 1', 'UPDATE t SET a = 1']],
+    ['a trailing line comment', ['SELECT 1 -- one', 'SELECT 2']],
+    ['one fragment that does not parse', ['SELECT 1', 'SELECT FROM WHERE', 'SELECT 3']],
+    ['a stray quote that would swallow the next fragment', ["SELECT 'a", "SELECT b'", 'SELECT 3']],
+    ['an empty fragment', ['SELECT 1', '', 'SELECT 2']],
+    ['a single fragment', ['SELECT 1']],
+  ])('%s: what parsing each fragment alone gives', (_, fragments) => {
+    expect(shape(parseFragments(fragments))).toEqual(shape(fragments.map(parseFragment)));
   });
 });
