@@ -14,7 +14,11 @@ function rng(seed) {
   };
 }
 
-export function generateHistory(dir, { files = 2000, seed = 42 } = {}) {
+/**
+ * `definerInEveryFile`: also add a SECURITY DEFINER PL/pgSQL function to every migration (the
+ * case where rls-guard's body analysis, which squawk does not do, weighs most).
+ */
+export function generateHistory(dir, { files = 2000, seed = 42, definerInEveryFile = false } = {}) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const random = rng(seed);
@@ -50,6 +54,11 @@ export function generateHistory(dir, { files = 2000, seed = 42 } = {}) {
       add(`CREATE INDEX ${t}_name_idx ON ${t} USING btree (lower(name));`);
       add(`ALTER TABLE ${t} ALTER COLUMN name SET DEFAULT '';`);
       add(`ANALYZE ${t};`);
+    }
+    if (definerInEveryFile) {
+      add(`CREATE OR REPLACE FUNCTION ${t}_recent(p_tenant uuid, p_limit int DEFAULT 10) RETURNS TABLE (id bigint, name text)\nLANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp\nAS $body$\nDECLARE\n  r record;\n  n int := 0;\nBEGIN\n  FOR r IN SELECT x.id, x.name FROM public.${t} x WHERE x.tenant_id = p_tenant ORDER BY x.created_at DESC LIMIT p_limit LOOP\n    n := n + 1;\n    id := r.id; name := r.name;\n    RETURN NEXT;\n  END LOOP;\n  IF n = 0 THEN\n    RAISE NOTICE 'no rows for %', p_tenant;\n  END IF;\n  UPDATE public.${t} SET name = trim(name) WHERE tenant_id = p_tenant AND name <> trim(name);\nEND\n$body$;`);
+      add(`REVOKE ALL ON FUNCTION ${t}_recent(uuid, int) FROM PUBLIC;`);
+      add(`GRANT EXECUTE ON FUNCTION ${t}_recent(uuid, int) TO app_user;`);
     }
     if (i === 1) {
       out.unshift(`CREATE TABLE tenants (id uuid PRIMARY KEY, slug text NOT NULL UNIQUE);\nCREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS;`);

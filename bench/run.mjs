@@ -92,6 +92,16 @@ for (let i = 0; i < runs; i++) {
   if (squawkBinary) seedSquawk.push(timed(squawkBinary, [join(seed, '*.sql')]).ms);
 }
 
+// A history with a SECURITY DEFINER function in every migration: rls-guard parses each body.
+const definers = join(work, 'definers');
+generateHistory(definers, { files, definerInEveryFile: true });
+const definerCheck = [];
+const definerSquawk = [];
+for (let i = 0; i < runs; i++) {
+  definerCheck.push(timed(process.execPath, [cli, 'check', definers, '--format', 'json']).ms);
+  if (squawkBinary) definerSquawk.push(timed(squawkBinary, [join(definers, '*.sql')]).ms);
+}
+
 const rssSmall = rss(history);
 const bigHistory = join(work, 'big');
 generateHistory(bigHistory, { files: big, seed: 7 });
@@ -102,6 +112,7 @@ const rows = [
   ['squawk (median wall)', squawkBinary ? `${median(squawkTimes).toFixed(0)} ms` : 'not installed'],
   ['ratio check / squawk (goal ≤ 1.0)', squawkBinary ? (median(checkTimes) / median(squawkTimes)).toFixed(2) : '-'],
   [`rls-guard check with RLS_GUARD_PARSE_WORKERS=${withWorkers.env.RLS_GUARD_PARSE_WORKERS}`, `${median(workerTimes).toFixed(0)} ms`],
+  [`definer-heavy history (${files} files, a SECURITY DEFINER function in each): check / squawk`, squawkBinary ? `${median(definerCheck).toFixed(0)} / ${median(definerSquawk).toFixed(0)} ms = ${(median(definerCheck) / median(definerSquawk)).toFixed(2)}` : '-'],
   ['data-heavy history (300 × 500-row INSERT): check / squawk', squawkBinary ? `${median(seedCheck).toFixed(0)} / ${median(seedSquawk).toFixed(0)} ms = ${(median(seedCheck) / median(seedSquawk)).toFixed(2)}` : '-'],
   ['parse-only floor, one thread: libpg-query parseSync', `${floorSingle.toFixed(0)} ms`],
   ["parse-only floor, one thread: rls-guard's parser calls", `${ownFloor.toFixed(0)} ms`],
