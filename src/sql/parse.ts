@@ -120,14 +120,13 @@ const CLOSE_BRACKET = 0x5d;
  * The statements of the `keep` kinds in a parse tree's JSON (UTF-8 bytes). JSON.parse is most
  * of the JavaScript cost of parsing, and a migration's data statements (seed INSERTs, UPDATE
  * fixes, indexes) can be most of its JSON, so the bytes are cut at their top-level statements and
- * only kept ones are decoded and parsed (each into a string of its own, so the trees kept in the
- * schema model do not hold on to the whole file's JSON). libpg-query writes the tree as
+ * only kept ones are decoded and parsed. libpg-query writes the tree as
  * `{"version":N,"stmts":[{"stmt":{"<Kind>":{...}},"stmt_location":N,"stmt_len":N},...]}`;
  * `{"stmt":{"` cannot occur inside a JSON string (its quotes would be escaped), and should a
  * nested node ever have a `stmt` field, a cut through it leaves unbalanced JSON: a kept piece
  * then fails JSON.parse and the whole text is parsed instead.
  */
-export function keptStatements(json: Uint8Array & Buffer, keep: ReadonlySet<string>): RawParse {
+export function keptStatements(json: Buffer, keep: ReadonlySet<string>): RawParse {
   const stmts: NonNullable<RawParse['stmts']> = [];
   for (const piece of keptPieces(json, keep)) {
     try {
@@ -141,7 +140,7 @@ export function keptStatements(json: Uint8Array & Buffer, keep: ReadonlySet<stri
 }
 
 /** The JSON text of each top-level statement of a kept kind, unparsed (see `keptStatements`). */
-function keptPieces(json: Uint8Array & Buffer, keep: ReadonlySet<string>): string[] {
+function keptPieces(json: Buffer, keep: ReadonlySet<string>): string[] {
   const pieces: string[] = [];
   let at = json.indexOf(STATEMENT_OPENING);
   while (at >= 0) {
