@@ -82,25 +82,25 @@ const rss = (dir) => {
   const last = result.stderr.trim().split('\n').pop();
   return JSON.parse(last).maxRssKb / 1024;
 };
-// The weaker case: a data-heavy history (seed INSERTs), where parsing is nearly all of the work.
+/** check and squawk on one more history, alternating: "check / squawk ms = ratio". */
+function versusSquawk(dir) {
+  const check = [];
+  const squawk = [];
+  for (let i = 0; i < runs; i++) {
+    check.push(timed(process.execPath, [cli, 'check', dir, '--format', 'json']).ms);
+    if (squawkBinary) squawk.push(timed(squawkBinary, [join(dir, '*.sql')]).ms);
+  }
+  if (!squawkBinary) return '-';
+  return `${median(check).toFixed(0)} / ${median(squawk).toFixed(0)} ms = ${(median(check) / median(squawk)).toFixed(2)}`;
+}
+// The weaker cases: a data-heavy history (seed INSERTs), where parsing is nearly all of the work,
+// and a SECURITY DEFINER function in every migration (rls-guard parses each body; squawk does not).
 const seed = join(work, 'seed');
 generateSeedHistory(seed);
-const seedCheck = [];
-const seedSquawk = [];
-for (let i = 0; i < runs; i++) {
-  seedCheck.push(timed(process.execPath, [cli, 'check', seed, '--format', 'json']).ms);
-  if (squawkBinary) seedSquawk.push(timed(squawkBinary, [join(seed, '*.sql')]).ms);
-}
-
-// A history with a SECURITY DEFINER function in every migration: rls-guard parses each body.
+const seedVersus = versusSquawk(seed);
 const definers = join(work, 'definers');
 generateHistory(definers, { files, definerInEveryFile: true });
-const definerCheck = [];
-const definerSquawk = [];
-for (let i = 0; i < runs; i++) {
-  definerCheck.push(timed(process.execPath, [cli, 'check', definers, '--format', 'json']).ms);
-  if (squawkBinary) definerSquawk.push(timed(squawkBinary, [join(definers, '*.sql')]).ms);
-}
+const definerVersus = versusSquawk(definers);
 
 const rssSmall = rss(history);
 const bigHistory = join(work, 'big');
@@ -112,8 +112,8 @@ const rows = [
   ['squawk (median wall)', squawkBinary ? `${median(squawkTimes).toFixed(0)} ms` : 'not installed'],
   ['ratio check / squawk (goal ≤ 1.0)', squawkBinary ? (median(checkTimes) / median(squawkTimes)).toFixed(2) : '-'],
   [`rls-guard check with RLS_GUARD_PARSE_WORKERS=${withWorkers.env.RLS_GUARD_PARSE_WORKERS}`, `${median(workerTimes).toFixed(0)} ms`],
-  [`definer-heavy history (${files} files, a SECURITY DEFINER function in each): check / squawk`, squawkBinary ? `${median(definerCheck).toFixed(0)} / ${median(definerSquawk).toFixed(0)} ms = ${(median(definerCheck) / median(definerSquawk)).toFixed(2)}` : '-'],
-  ['data-heavy history (300 × 500-row INSERT): check / squawk', squawkBinary ? `${median(seedCheck).toFixed(0)} / ${median(seedSquawk).toFixed(0)} ms = ${(median(seedCheck) / median(seedSquawk)).toFixed(2)}` : '-'],
+  [`definer-heavy history (${files} files, a SECURITY DEFINER function in each): check / squawk`, definerVersus],
+  ['data-heavy history (300 × 500-row INSERT): check / squawk', seedVersus],
   ['parse-only floor, one thread: libpg-query parseSync', `${floorSingle.toFixed(0)} ms`],
   ["parse-only floor, one thread: rls-guard's parser calls", `${ownFloor.toFixed(0)} ms`],
   ['analysis on top of parsing, whole process (goal ≤ 25%)', `${((median(checkTimes) / ownFloor - 1) * 100).toFixed(0)} %`],
