@@ -5,7 +5,7 @@
 import type { Catalog, FunctionState } from '../model/catalog.js';
 import { qualifiedKey } from '../model/catalog.js';
 import type { AstNode } from '../sql/parse.js';
-import { analyzeFunctionBody, relationsIn, visitAst, type BodyAnalysis } from './function-body.js';
+import { analyzeFunctionBody, relationsIn, visitAst, type BodyAnalysis } from '../sql/function-body.js';
 import type { Tenancy } from './tenancy.js';
 
 const cache = new WeakMap<FunctionState, BodyAnalysis>();

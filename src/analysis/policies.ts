@@ -13,7 +13,9 @@
 import type { AstNode } from '../sql/parse.js';
 import type { TenantContext } from './tenant-context.js';
 
-export type PolicyCommand = 'all' | 'select' | 'insert' | 'update' | 'delete';
+import type { PolicyCommand } from '../model/catalog.js';
+
+export type { PolicyCommand };
 export type RowCommand = Exclude<PolicyCommand, 'all'>;
 
 export interface PolicyFacts {

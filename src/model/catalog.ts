@@ -3,7 +3,6 @@
  * Every object remembers the statement that created it and the statements that last changed
  * the facts rules report on, so a finding lands where the defect was introduced.
  */
-import type { PolicyCommand } from '../analysis/policies.js';
 import type { AstNode } from '../sql/parse.js';
 
 /** Where a statement (or an expression in it) is: file and 1-based line/column range. */
@@ -14,6 +13,9 @@ export interface SourceLocation {
   endLine: number;
   endColumn: number;
 }
+
+/** The command a policy is for (`FOR ALL` by default). */
+export type PolicyCommand = 'all' | 'select' | 'insert' | 'update' | 'delete';
 
 export interface ColumnState {
   name: string;

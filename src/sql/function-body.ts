@@ -3,7 +3,7 @@
  * dynamic EXECUTEs. PL/pgSQL is parsed with libpg-query's PL/pgSQL parser; the SQL inside it
  * with the SQL parser.
  */
-import { parseFragment, parseFragments, parsePlpgsql, type AstNode } from '../sql/parse.js';
+import { parseFragment, parseFragments, parsePlpgsql, type AstNode } from './parse.js';
 
 export interface DynamicExecute {
   /** The EXECUTE expression's text. */
