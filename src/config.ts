@@ -8,12 +8,15 @@ import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
 import { PACKAGE_ROOT } from './package-root.js';
+import { PRESETS } from './presets/index.js';
 
 export const CONFIG_FILE_NAME = 'rls-guard.config.json';
 
 export type SeveritySetting = 'off' | 'warn' | 'error' | 0 | 1 | 2;
 
 export interface RlsGuardConfig {
+  /** A platform whose pre-migration state (roles, identity functions, default privileges) the analysis assumes. */
+  preset?: string;
   migrations: string[];
   tenantColumns: string[];
   tenantSettings: string[];
@@ -25,6 +28,8 @@ export interface RlsGuardConfig {
   ownerUrlVars: string[];
   appUrlVars: string[];
   appPaths: string[];
+  /** The role that runs the migrations (and owns what they create); null when unknown. */
+  migrationRole: string | null;
   rules: Record<string, SeveritySetting>;
 }
 
@@ -47,6 +52,7 @@ export const DEFAULT_CONFIG: Readonly<RlsGuardConfig> = Object.freeze({
   ownerUrlVars: ['DATABASE_URL'],
   appUrlVars: ['DATABASE_APP_URL'],
   appPaths: ['src/**'],
+  migrationRole: null,
   rules: {},
 });
 
@@ -120,12 +126,7 @@ export function loadConfigFile(file: string): ResolvedConfig {
     const lines = errors.map((e) => describeSchemaError(e, raw));
     throw new ConfigError(`${path}: invalid configuration:\n${[...new Set(lines)].map((l) => `  - ${l}`).join('\n')}`, path);
   }
-  const config: ResolvedConfig = {
-    ...structuredClone(DEFAULT_CONFIG as RlsGuardConfig),
-    ...(raw as Partial<RlsGuardConfig>),
-    configPath: path,
-    rootDir: dirname(path),
-  };
+  const config = configFrom(raw as Partial<RlsGuardConfig>, { configPath: path, rootDir: dirname(path) });
   cache.set(path, { mtimeMs, config });
   return config;
 }
@@ -138,6 +139,16 @@ export function resolveConfig(options: { explicit?: string | undefined; start: s
   let rootDir = resolve(options.start);
   if (existsSync(rootDir) && !statSync(rootDir).isDirectory()) rootDir = dirname(rootDir);
   return defaultConfig(rootDir);
+}
+
+/**
+ * A resolved config from a file's (already validated) keys: the defaults, then the preset's values,
+ * then the explicit keys.
+ */
+export function configFrom(explicit: Partial<RlsGuardConfig>, where: { configPath: string | null; rootDir: string }): ResolvedConfig {
+  const preset = explicit.preset ? PRESETS[explicit.preset]?.config : undefined;
+  if (explicit.preset && !preset) throw new ConfigError(`"preset" must be one of ${Object.keys(PRESETS).map((p) => JSON.stringify(p)).join(', ')} (got ${JSON.stringify(explicit.preset)})`, where.configPath);
+  return { ...structuredClone(DEFAULT_CONFIG as RlsGuardConfig), ...structuredClone(preset ?? {}), ...explicit, ...where };
 }
 
 /** The defaults, rooted at `rootDir` (an absolute directory), for a tree with no config file. */

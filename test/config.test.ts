@@ -74,6 +74,7 @@ describe('config', () => {
         scopeFunctions: ['withTenant'],
         ownerUrlVars: ['DATABASE_URL'],
         appUrlVars: ['DATABASE_APP_URL'],
+        migrationRole: null,
         appPaths: ['src/**'],
         rules: {},
         configPath: null,

@@ -4,12 +4,12 @@
  *   expect(await lint('ALTER TABLE t DISABLE ROW LEVEL SECURITY;')).toEqual([...])
  */
 import { analyzeMigrations } from '../../src/check.js';
-import { DEFAULT_CONFIG, type ResolvedConfig, type RlsGuardConfig } from '../../src/config.js';
+import { configFrom, type ResolvedConfig, type RlsGuardConfig } from '../../src/config.js';
 import type { Finding } from '../../src/findings.js';
 import { loadSqlParser } from '../../src/sql/parse.js';
 
 export function testConfig(overrides: Partial<RlsGuardConfig> = {}): ResolvedConfig {
-  return { ...structuredClone(DEFAULT_CONFIG as RlsGuardConfig), ...overrides, configPath: null, rootDir: '/project' };
+  return configFrom(overrides, { configPath: null, rootDir: '/project' });
 }
 
 /** Analyzes migrations given as one SQL string (file `001.sql`) or as `{ fileName: sql }` in replay order. */

@@ -1,0 +1,16 @@
+/**
+ * A platform preset: what a platform creates before a project's first migration runs (its roles,
+ * schemas, tables, identity functions and default privileges), and the config values that follow
+ * from it. Explicit keys in rls-guard.config.json override the preset's.
+ */
+import type { RlsGuardConfig } from '../config.js';
+
+export interface PlatformPreset {
+  name: string;
+  /** Config defaults the platform implies (app roles, bypass roles, migration layout, migration role). */
+  config: Partial<RlsGuardConfig>;
+  /** SQL the platform has run before the first migration: replayed into the model, applied by verify. */
+  prelude: string;
+  /** The key column(s) of the platform's own tables (`auth.users` is keyed by `id` = `auth.uid()`). */
+  platformKeys: Record<string, string[]>;
+}
