@@ -12,6 +12,7 @@ import { toFinding, type SqlRuleContext } from './rule.js';
 import { parseScript, type ParsedScript } from './sql/parse.js';
 import { parseMany } from './sql/parse-pool.js';
 import { sqlRules } from '../rules/sql/index.js';
+import { PRESETS } from './presets/index.js';
 
 export interface MigrationSource {
   /** Absolute path (as reported in findings). */
@@ -41,15 +42,26 @@ export function configuredSeverity(config: ResolvedConfig, ruleId: string, fallb
 export class MigrationAnalyzer {
   private readonly replayer = new Replayer();
   readonly scripts = new Map<string, ParsedScript>();
+  private preludeReplayed = false;
 
   constructor(private readonly config: ResolvedConfig) {}
 
+  /** What the platform created before the first migration (the preset's prelude), replayed once, first. */
+  private replayPrelude(): void {
+    if (this.preludeReplayed) return;
+    this.preludeReplayed = true;
+    const preset = this.config.preset ? PRESETS[this.config.preset] : undefined;
+    if (preset) this.replayer.replayPrelude({ file: `<preset ${preset.name}>`, script: parseScript(preset.prelude, REPLAYED_STATEMENT_KINDS) });
+  }
+
   add(file: string, script: ParsedScript): void {
+    this.replayPrelude();
     this.scripts.set(file, script);
     this.replayer.replayFile({ file, script });
   }
 
   finish(): MigrationAnalysis {
+    this.replayPrelude();
     return runRules(this.replayer.catalog, this.config, this.scripts);
   }
 }

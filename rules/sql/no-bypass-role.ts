@@ -1,3 +1,4 @@
+import { catalogRoleName } from '../../src/analysis/tenancy.js';
 import type { SqlRule, SqlRuleReport } from '../../src/rule.js';
 
 /**
@@ -9,13 +10,14 @@ const rule: SqlRule = {
   severity: 2,
   description: 'No SUPERUSER or BYPASSRLS roles beyond allowBypassRoles; app roles neither inherit such rights nor own tenant tables.',
   check({ catalog, config, tenancy }) {
-    const allowed = new Set(config.allowBypassRoles);
+    const allowed = new Set(config.allowBypassRoles.map(catalogRoleName));
     const reports: SqlRuleReport[] = [];
     const privileged = new Set<string>();
     for (const role of catalog.roles.values()) {
       if (!(role.superuser || role.bypassRls)) continue;
       privileged.add(role.name);
-      if (allowed.has(role.name)) continue;
+      // The platform's own roles (a preset's service_role, postgres) are not the project's to change.
+      if (allowed.has(role.name) || role.platform) continue;
       const what = role.superuser ? 'SUPERUSER' : 'BYPASSRLS';
       const app = tenancy.isAppRole(role.name) ? ' It is an app role: for the application every policy is inert.' : '';
       reports.push({
@@ -24,7 +26,7 @@ const rule: SqlRule = {
         location: role.privilegedAt ?? role.createdAt,
       });
     }
-    for (const appRole of config.appRoles) {
+    for (const appRole of tenancy.appRoleNames()) {
       const direct = catalog.roles.get(appRole);
       if (!direct) continue;
       for (const [parent, at] of direct.memberOf) {

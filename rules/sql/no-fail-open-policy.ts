@@ -1,40 +1,95 @@
-import { describeCheck, evaluatePolicies } from '../../src/analysis/policies.js';
+import { describeCheck, evaluatePolicies, type CommandVerdict } from '../../src/analysis/policies.js';
+import { suggestedPin } from '../../src/analysis/suggest.js';
+import type { Trust } from '../../src/analysis/identity.js';
+import type { PolicyState, TablePrivilege } from '../../src/model/catalog.js';
 import type { SqlRule, SqlRuleReport } from '../../src/rule.js';
 
 /**
  * For each command, the effective predicate of the policies that apply to the app (permissive
- * OR-ed, restrictive AND-ed) must pin the tenant column to the tenant context. A permissive
- * policy that admits rows of any tenant opens the table unless a restrictive policy pins it.
+ * OR-ed, restrictive AND-ed) must pin a key column of the table to the session's identity (see
+ * src/analysis/identity.ts). A permissive policy that admits rows of any tenant opens the table
+ * unless a restrictive policy pins it.
+ *
+ * A pin that goes through a membership table (`team_id IN (SELECT private.user_team_ids())`) holds
+ * only while the app cannot write a membership row that binds itself to a tenant it does not
+ * belong to: a write policy on the membership table that allows it opens every table whose
+ * policies trust it, and is reported once, at that policy.
  */
 const rule: SqlRule = {
   id: 'no-fail-open-policy',
   severity: 2,
-  description: 'The effective policy predicate pins the tenant column to the tenant context for every command.',
-  check({ catalog, tenancy }) {
-    const reports: SqlRuleReport[] = [];
-    for (const table of tenancy.tenantTables()) {
-      const column = tenancy.tenantColumn(table);
-      if (!table.rlsEnabled || !column) continue;
+  description: 'The effective policy predicate pins a key column to the session identity for every command, and membership tables cannot be joined at will.',
+  check({ catalog, config, tenancy }) {
+    const opened = new Map<PolicyState, { table: string; commands: string[]; reason: string; rowFlag?: string; example: string }>();
+    /** membership table -> column it hands out -> the tables whose pins rest on it, and how. */
+    const trusted = new Map<string, Map<string, { tables: Set<string>; via: Set<string> }>>();
+    const held = (schema: string, name: string, command: string) => tenancy.appHolds(schema, name, command as TablePrivilege);
+
+    for (const table of tenancy.reachableTenantTables()) {
+      const keyColumns = tenancy.keyColumns(table);
+      if (!table.rlsEnabled || keyColumns.length === 0) continue;
       const key = tenancy.tableKey(table);
       const policies = catalog.policiesOf(key).filter((p) => tenancy.policyApplies(p));
-      const opened = new Map<string, { policy: (typeof policies)[number]; commands: string[]; reason: string }>();
-      for (const verdict of evaluatePolicies(policies, tenancy.context)) {
+      const column = tenancy.tenantColumn(table) ?? table.columns.get(keyColumns[0]!) ?? null;
+      for (const verdict of evaluatePolicies(policies, tenancy.identity, { table, keyColumns })) {
+        // A command the app holds no privilege for cannot be run, whatever its policies admit.
+        if (!held(table.schema, table.name, verdict.command)) continue;
         for (const opener of verdict.openers) {
-          const state = policies.find((p) => p === opener.policy)!;
-          const entry = opened.get(state.name) ?? { policy: state, commands: [], reason: opener.reason };
+          const entry = opened.get(opener.policy) ?? { table: key, commands: [], reason: opener.reason, rowFlag: opener.rowFlag, example: suggestedPin(config, column, keyColumns[0]!) };
           entry.commands.push(describeCheck(verdict));
-          opened.set(state.name, entry);
+          opened.set(opener.policy, entry);
         }
+        for (const trust of verdict.trusts) recordTrust(trusted, trust, key);
       }
-      for (const { policy, commands, reason } of opened.values()) {
-        reports.push({
-          message: `Policy ${policy.name} on ${key} lets the app reach other tenants' rows for ${commands.join(', ')}: ${reason}. Pin ${column.name} to the tenant context (e.g. ${column.name} = current_setting('${tenancy.config.tenantSettings[0] ?? 'app.current_tenant'}')::uuid), or pair it with a RESTRICTIVE policy that does.`,
-          object: `${key} policy ${policy.name}`,
-          location: policy.changedAt,
-        });
+    }
+
+    const reports: SqlRuleReport[] = [];
+    for (const [policy, { table, commands, reason, rowFlag, example }] of opened) {
+      const why = rowFlag
+        ? `${reason}. If those rows are meant to be public, keep the policy FOR SELECT and say so (-- rls-guard-ignore no-fail-open-policy: <why>); otherwise pin it, e.g. ${example}`
+        : `${reason}. Pin it to the session, e.g. ${example}, or pair it with a RESTRICTIVE policy that does`;
+      reports.push({
+        message: `Policy ${policy.name} on ${table} lets the app reach other tenants' rows for ${commands.join(', ')}: ${why}.`,
+        object: `${table} policy ${policy.name}`,
+        location: policy.changedAt,
+      });
+    }
+
+    // The membership tables the pins rest on: can the app bind itself to any tenant through them?
+    const reported = new Set<PolicyState>(opened.keys());
+    for (const [membershipKey, byColumn] of trusted) {
+      const membership = catalog.tables.get(membershipKey);
+      if (!membership || !membership.rlsEnabled) continue;
+      const policies = catalog.policiesOf(membershipKey).filter((p) => tenancy.policyApplies(p));
+      for (const [grants, { tables, via }] of byColumn) {
+        const writes = evaluatePolicies(policies, tenancy.identity, { table: membership, keyColumns: [grants] }).filter(
+          (v): v is CommandVerdict<PolicyState> => v.clause === 'check' && held(membership.schema, membership.name, v.command),
+        );
+        for (const verdict of writes) {
+          for (const opener of verdict.openers) {
+            if (reported.has(opener.policy)) continue;
+            reported.add(opener.policy);
+            const others = [...tables].sort();
+            reports.push({
+              message: `Policy ${opener.policy.name} on ${membershipKey} lets a user ${verdict.command === 'insert' ? 'insert' : 'update'} a membership row with any ${grants}: ${opener.reason}. The policies of ${others.join(', ')} trust ${membershipKey} (through ${[...via].sort().join(', ')}) to say which ${grants} the user belongs to, so a user who binds themselves to another ${grants} reaches its rows in every one of them. Pin ${grants} in the WITH CHECK (e.g. to one the user already owns), or let a SECURITY DEFINER function write memberships.`,
+              object: `${membershipKey} policy ${opener.policy.name} (membership)`,
+              location: opener.policy.changedAt,
+            });
+          }
+        }
       }
     }
     return reports;
   },
 };
+
+function recordTrust(trusted: Map<string, Map<string, { tables: Set<string>; via: Set<string> }>>, trust: Trust, table: string): void {
+  let byColumn = trusted.get(trust.table);
+  if (!byColumn) trusted.set(trust.table, (byColumn = new Map()));
+  let entry = byColumn.get(trust.grants);
+  if (!entry) byColumn.set(trust.grants, (entry = { tables: new Set(), via: new Set() }));
+  entry.tables.add(table);
+  entry.via.add(trust.via);
+}
+
 export default rule;

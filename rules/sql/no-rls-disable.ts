@@ -23,11 +23,13 @@ const rule: SqlRule = {
     }
     for (const dropped of catalog.droppedPolicies) {
       const table = catalog.tables.get(dropped.table);
-      if (!table || !table.rlsEnabled || !tenancy.isTenantTable(table) || !tenancy.tenantColumn(table)) continue;
+      if (!table || !table.rlsEnabled || !tenancy.isTenantTable(table) || !tenancy.isReachable(table)) continue;
+      const guarded = { table, keyColumns: tenancy.keyColumns(table) };
+      if (guarded.keyColumns.length === 0) continue;
       const remaining = catalog.policiesOf(dropped.table).filter((p) => tenancy.policyApplies(p));
       if (remaining.some((p) => p.name === dropped.policy.name)) continue; // recreated later
-      const before = evaluatePolicies([...remaining, dropped.policy], tenancy.context);
-      const after = evaluatePolicies(remaining, tenancy.context);
+      const before = evaluatePolicies([...remaining, dropped.policy], tenancy.identity, guarded);
+      const after = evaluatePolicies(remaining, tenancy.identity, guarded);
       const opened = after.some((v, i) => !v.pinned && before[i]!.pinned);
       if (!opened) continue;
       reports.push({

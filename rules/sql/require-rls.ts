@@ -9,18 +9,17 @@ const rule: SqlRule = {
   severity: 2,
   description: 'Every tenant table (partitions included) has ROW LEVEL SECURITY enabled.',
   check({ tenancy }) {
-    return tenancy.tenantTables().flatMap((table) => {
-      // A table whose RLS was switched off after being on is no-rls-disable's finding.
-      if (table.rlsEnabled || table.rlsDisabledAt) return [];
+    return tenancy.reachableTenantTables().flatMap((table) => {
+      if (table.rlsEnabled) return [];
       const name = `${table.schema}.${table.name}`;
       const partition = table.partitionOf
         ? ` It is a partition of ${table.partitionOf}: queried directly, a partition applies only its own RLS, so the parent's policies do not protect it.`
         : '';
       return [
         {
-          message: `Tenant table ${name} never enables ROW LEVEL SECURITY: every role with SELECT sees every tenant's rows.${partition} Add ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY (and FORCE) with a tenant policy.`,
+          message: `Tenant table ${name} ${table.rlsDisabledAt ? 'ends with ROW LEVEL SECURITY disabled (a later migration turned it off)' : 'never enables ROW LEVEL SECURITY'}: every role with SELECT sees every tenant's rows.${partition} Add ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY (and FORCE) with a tenant policy.`,
           object: name,
-          location: table.createdAt,
+          location: table.rlsDisabledAt ?? table.createdAt,
         },
       ];
     });

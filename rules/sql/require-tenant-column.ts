@@ -1,6 +1,11 @@
 import type { SqlRule } from '../../src/rule.js';
 
-/** Every table that is not global carries the tenant column, NOT NULL (a NULL tenant matches no tenant and every filter written as `IS NULL`). */
+/**
+ * Every table that is not global carries the tenant column, NOT NULL (a NULL tenant matches no
+ * tenant and every filter written as `IS NULL`). A tenant root (the table tenant columns
+ * reference: `teams`, `tenants`) is keyed by its own key instead, and a table the app roles
+ * cannot reach is not the app's to isolate.
+ */
 const rule: SqlRule = {
   id: 'require-tenant-column',
   severity: 2,
@@ -8,7 +13,8 @@ const rule: SqlRule = {
   check({ catalog, config, tenancy }) {
     const columns = config.tenantColumns.map((c) => `\`${c}\``).join(' or ');
     return [...catalog.tables.values()].flatMap((table) => {
-      if (table.temporary || table.external || tenancy.isGlobal(table)) return [];
+      if (table.temporary || table.external || table.platform || tenancy.isGlobal(table) || !tenancy.isReachable(table)) return [];
+      if (tenancy.isTenantRoot(table)) return [];
       const name = `${table.schema}.${table.name}`;
       const column = tenancy.tenantColumn(table);
       if (!column) {

@@ -6,7 +6,7 @@ const rule: SqlRule = {
   severity: 1,
   description: 'Every RLS tenant table has a policy that applies to the app roles.',
   check({ catalog, tenancy }) {
-    return tenancy.tenantTables().flatMap((table) => {
+    return tenancy.reachableTenantTables().flatMap((table) => {
       if (!table.rlsEnabled) return [];
       const policies = catalog.policiesOf(tenancy.tableKey(table)).filter((p) => tenancy.policyApplies(p));
       if (policies.some((p) => p.permissive)) return [];

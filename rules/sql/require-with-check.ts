@@ -14,7 +14,7 @@ const rule: SqlRule = {
     const reports = [];
     for (const [key, policies] of catalog.policies) {
       const table = catalog.tables.get(key);
-      if (table && tenancy.isGlobal(table)) continue;
+      if (table && (tenancy.isGlobal(table) || table.platform)) continue;
       for (const policy of policies.values()) {
         if (policy.withCheck || !['all', 'insert', 'update'].includes(policy.command)) continue;
         const consequence =

@@ -1,4 +1,4 @@
-import { bodyOf, tenantTablesAtLarge } from '../../src/analysis/definer.js';
+import { bodyOf, isTriggerFunction, tenantTablesAtLarge } from '../../src/analysis/definer.js';
 import type { SqlRule } from '../../src/rule.js';
 
 /**
@@ -12,9 +12,10 @@ const rule: SqlRule = {
   description: 'SECURITY DEFINER functions are narrow: EXECUTE revoked from PUBLIC, no dynamic SQL from input, keyed reads only.',
   check({ catalog, tenancy }) {
     return [...catalog.functions.values()].flatMap((fn) => {
-      if (!fn.securityDefiner) return [];
+      if (!fn.securityDefiner || fn.platform) return [];
       const problems: string[] = [];
-      if (fn.executeGrantees.has('public')) problems.push('EXECUTE is not revoked from PUBLIC, so every role can call it (REVOKE EXECUTE ... FROM PUBLIC, then GRANT it to the app role)');
+      // A trigger function cannot be called (PostgreSQL refuses to: 0A000), so EXECUTE on it grants nothing.
+      if (fn.executeGrantees.has('public') && !isTriggerFunction(fn)) problems.push('EXECUTE is not revoked from PUBLIC, so every role can call it (REVOKE EXECUTE ... FROM PUBLIC, then GRANT it to the app role)');
       const dynamic = bodyOf(fn).dynamic.filter((d) => d.builtFromInput);
       if (dynamic.length > 0) problems.push(`it builds dynamic SQL from input (EXECUTE ${dynamic[0]!.query.trim()}); use EXECUTE ... USING or format('%I', '%L')`);
       const atLarge = tenantTablesAtLarge(fn, tenancy);

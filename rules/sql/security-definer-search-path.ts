@@ -15,7 +15,7 @@ const rule: SqlRule = {
   check({ catalog }) {
     return [...catalog.functions.values()].flatMap((fn) => {
       // SQL-standard bodies (BEGIN ATOMIC / RETURN) bind every name when the function is created.
-      if (!fn.securityDefiner || fn.sqlBody) return [];
+      if (!fn.securityDefiner || fn.sqlBody || fn.platform) return [];
       const name = `${fn.schema}.${fn.name}(${fn.argTypes.join(', ')})`;
       if (pinsTempLast(fn.searchPath)) {
         const onlyInTemp = namesOnlyInTemp(fn, catalog);

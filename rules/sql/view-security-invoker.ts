@@ -13,15 +13,21 @@ const rule: SqlRule = {
     return [...catalog.views.values()].flatMap((view) => {
       const tenantReads = view.reads.filter((key) => {
         const table = catalog.tables.get(key);
-        return table !== undefined && tenancy.isTenantTable(table);
+        return table !== undefined && tenancy.isTenantData(table);
       });
       if (tenantReads.length === 0) return [];
+      // A view no app role can select from shows nobody anything.
+      if (!tenancy.appHolds(view.schema, view.name, 'select')) return [];
       const name = `${view.schema}.${view.name}`;
       if (view.kind === 'materialized view') {
         return [{ message: `Materialized view ${name} copies tenant table ${tenantReads.join(', ')}: it stores the rows its creator could see, and RLS never filters a materialized view. Use a view WITH (security_invoker = true), or a per-tenant table with its own policy.`, location: view.createdAt, object: name }];
       }
       if (view.securityInvoker) return [];
-      return [{ message: `View ${name} reads tenant table ${tenantReads.join(', ')} with its owner's rights: unless the owner is subject to RLS, the app sees every tenant's rows through it. Create it WITH (security_invoker = true).`, location: view.changedAt, object: name }];
+      const owner = tenancy.ownerOf(view);
+      const why = tenancy.ownerBypassesRls(view)
+        ? `its owner ${owner} bypasses row-level security, so the app sees every tenant's rows through it`
+        : "unless the owner is subject to RLS, the app sees every tenant's rows through it";
+      return [{ message: `View ${name} reads tenant table ${tenantReads.join(', ')} with its owner's rights: ${why}. Create it WITH (security_invoker = true).`, location: view.changedAt, object: name }];
     });
   },
 };

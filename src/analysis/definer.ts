@@ -41,20 +41,46 @@ export function pinsTempLast(path: string[] | null): boolean {
   return path !== null && path.length > 0 && path[path.length - 1]!.toLowerCase() === 'pg_temp';
 }
 
-function referencesArgument(node: AstNode | undefined, fn: FunctionState): boolean {
-  if (!node) return false;
+/**
+ * Does `node` key the rows it filters to something narrower than "all of them": an argument
+ * (`$1`, `name`, `fn_name.name`), `NEW`/`OLD` in a trigger, a PL/pgSQL variable assigned from
+ * one, the caller's identity (`auth.uid()`, `current_user`), or a column of an outer query (a
+ * correlated subquery)? A bare name that is also a column of the statement's FROM items is the
+ * column: PostgreSQL resolves it so in SQL functions, and PL/pgSQL rejects the ambiguity.
+ */
+function keysRows(node: AstNode | undefined, fn: FunctionState, tenancy: Tenancy, own: Set<string>, columnsInScope: Set<string>, depth = 0): boolean {
+  if (!node || depth > 4) return false;
   const args = new Set(fn.argNames.filter(Boolean));
+  const trigger = isTriggerFunction(fn);
+  const variables = bodyOf(fn).variables;
   let found = false;
   visitAst(node, (key, value) => {
     if (found) return;
     if (key === 'ParamRef') found = true;
-    if (key === 'ColumnRef') {
+    else if (key === 'ColumnRef') {
       const fields = ((value.fields ?? []) as AstNode[]).map((f) => f.String?.sval as string | undefined);
       const last = fields[fields.length - 1];
-      if (last && args.has(last) && (fields.length === 1 || fields[0] === fn.name)) found = true;
+      const qualifier = fields.length >= 2 ? fields[fields.length - 2] : undefined;
+      if (!last) return;
+      if (fields.length === 1 && args.has(last) && !columnsInScope.has(last)) found = true;
+      else if (qualifier === fn.name && args.has(last)) found = true;
+      else if (trigger && (qualifier === 'new' || qualifier === 'old')) found = true;
+      else if (fields.length === 1 && !columnsInScope.has(last) && variables.has(last)) {
+        found = (variables.get(last) ?? []).some((v) => keysRows(v, fn, tenancy, own, columnsInScope, depth + 1));
+      } else if (qualifier !== undefined && !own.has(qualifier) && qualifier !== fn.name && !(trigger && (qualifier === 'new' || qualifier === 'old'))) {
+        // A column of an outer query: the subquery is correlated with rows the outer query keys.
+        found = true;
+      }
+    } else if ((key === 'FuncCall' || key === 'SQLValueFunction') && tenancy.identity.isIdentityValue({ [key]: value })) {
+      found = true;
     }
   });
   return found;
+}
+
+/** Trigger and event trigger functions cannot be called directly: PostgreSQL runs them. */
+export function isTriggerFunction(fn: FunctionState): boolean {
+  return fn.returnType === 'trigger' || fn.returnType === 'event_trigger';
 }
 
 function resolveIn(fn: FunctionState, tenancy: Tenancy, schema: string | null, name: string): string | null {
@@ -66,18 +92,32 @@ function resolveIn(fn: FunctionState, tenancy: Tenancy, schema: string | null, n
   return null;
 }
 
-/** Tenant tables the body reads or changes without a WHERE that depends on an argument. */
+/** Tenant tables the body reads or changes without a WHERE that keys its rows (see keysRows). */
 export function tenantTablesAtLarge(fn: FunctionState, tenancy: Tenancy): string[] {
   const atLarge = new Set<string>();
   visitAst(bodyOf(fn).statements, (key, stmt) => {
     if (key !== 'SelectStmt' && key !== 'UpdateStmt' && key !== 'DeleteStmt') return;
     const sources: AstNode[] = key === 'SelectStmt' ? ((stmt.fromClause ?? []) as AstNode[]) : [{ RangeVar: stmt.relation }];
     const direct = relationsIn(sources.filter((s) => s.RangeVar || s.JoinExpr));
+    if (direct.length === 0) return;
+    // The FROM items' names and columns: what a bare or qualified name in WHERE refers to first.
+    const own = new Set<string>();
+    const columns = new Set<string>();
+    visitAst(sources, (k, v) => {
+      if (k === 'RangeVar' || (k === 'relation' && v.relname !== undefined)) {
+        own.add(String(v.relname));
+        if (v.alias?.aliasname) own.add(String(v.alias.aliasname));
+        const tableKey = resolveIn(fn, tenancy, (v.schemaname as string | undefined) ?? null, String(v.relname));
+        for (const c of (tableKey ? tenancy.catalog.tables.get(tableKey)?.columns.keys() : undefined) ?? []) columns.add(c);
+      }
+    });
+    if (stmt.alias?.aliasname) own.add(String(stmt.alias.aliasname));
+    const keyed = keysRows(stmt.whereClause, fn, tenancy, own, columns) || keysRows(key === 'SelectStmt' ? stmt.fromClause : stmt.fromClause, fn, tenancy, own, columns);
+    if (keyed) return;
     for (const ref of direct) {
       const tableKey = resolveIn(fn, tenancy, ref.schema, ref.name);
       const table = tableKey ? tenancy.catalog.tables.get(tableKey) : undefined;
-      if (!table || !tenancy.isTenantTable(table)) continue;
-      if (!referencesArgument(stmt.whereClause, fn) && !referencesArgument(stmt.fromClause, fn)) atLarge.add(tableKey!);
+      if (table && tenancy.isTenantData(table)) atLarge.add(tableKey!);
     }
   });
   return [...atLarge];

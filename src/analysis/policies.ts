@@ -10,10 +10,9 @@
  *   An UPDATE without WHERE/RETURNING needs no SELECT right, so only the UPDATE check guards
  *   `UPDATE t SET tenant_id = <other>` (SPEC behaviour 9).
  */
+import type { PolicyCommand, TableState } from '../model/catalog.js';
 import type { AstNode } from '../sql/parse.js';
-import type { TenantContext } from './tenant-context.js';
-
-import type { PolicyCommand } from '../model/catalog.js';
+import type { IdentityModel, Trust } from './identity.js';
 
 export type { PolicyCommand };
 export type RowCommand = Exclude<PolicyCommand, 'all'>;
@@ -28,7 +27,7 @@ export interface PolicyFacts {
   withCheck: AstNode | null;
 }
 
-export interface CommandVerdict {
+export interface CommandVerdict<P extends PolicyFacts = PolicyFacts> {
   command: RowCommand;
   /** `using`: which existing rows the command sees; `check`: which new rows it may write. */
   clause: 'using' | 'check';
@@ -36,7 +35,15 @@ export interface CommandVerdict {
   /** No permissive policy admits anything (deny-all for this command). */
   admitsNothing: boolean;
   /** The permissive policies whose expressions admit rows of other tenants (when not pinned). */
-  openers: { policy: PolicyFacts; reason: string }[];
+  openers: { policy: P; reason: string; rowFlag?: string }[];
+  /** The memberships the pinning rests on (when pinned). */
+  trusts: Trust[];
+}
+
+/** The table whose rows the policies guard, and the columns that tie a row to its tenant. */
+export interface GuardedTable {
+  table: TableState | null;
+  keyColumns: readonly string[];
 }
 
 const CHECKS: { command: RowCommand; clause: 'using' | 'check' }[] = [
@@ -57,26 +64,32 @@ export function policyExpression(policy: PolicyFacts, clause: 'using' | 'check')
 }
 
 /** Evaluates the policies (already filtered to those that apply to the roles of interest). */
-export function evaluatePolicies(policies: readonly PolicyFacts[], context: TenantContext): CommandVerdict[] {
+export function evaluatePolicies<P extends PolicyFacts>(policies: readonly P[], identity: IdentityModel, guarded: GuardedTable): CommandVerdict<P>[] {
+  const pins = (expr: AstNode) => identity.pinsRow(expr, guarded.table, guarded.keyColumns);
   return CHECKS.map(({ command, clause }) => {
     const relevant = policies.filter((p) => p.command === 'all' || p.command === command);
     const permissive = relevant.filter((p) => p.permissive).map((p) => ({ policy: p, expr: policyExpression(p, clause) }));
     const restrictive = relevant.filter((p) => !p.permissive).map((p) => ({ policy: p, expr: policyExpression(p, clause) }));
     const admitting = permissive.filter((p) => p.expr !== undefined);
-    if (admitting.length === 0) return { command, clause, pinned: true, admitsNothing: true, openers: [] };
-    if (restrictive.some((r) => r.expr !== undefined && context.pins(r.expr).pinned)) {
-      return { command, clause, pinned: true, admitsNothing: false, openers: [] };
-    }
+    if (admitting.length === 0) return { command, clause, pinned: true, admitsNothing: true, openers: [], trusts: [] };
+    // Restrictive policies are AND-ed with the permissive ones: one that pins pins the command.
+    const closing = restrictive.map((r) => (r.expr !== undefined ? pins(r.expr) : null)).find((v) => v?.pinned);
+    if (closing) return { command, clause, pinned: true, admitsNothing: false, openers: [], trusts: closing.trusts };
+    const trusts: Trust[] = [];
     const openers = admitting.flatMap((p) => {
-      const verdict = context.pins(p.expr);
-      return verdict.pinned ? [] : [{ policy: p.policy, reason: verdict.reason ?? 'does not pin the tenant column' }];
+      const verdict = pins(p.expr!);
+      if (verdict.pinned) {
+        trusts.push(...verdict.trusts);
+        return [];
+      }
+      return [{ policy: p.policy, reason: verdict.reason ?? 'does not pin a key column', ...(verdict.rowFlag ? { rowFlag: verdict.rowFlag } : {}) }];
     });
-    return { command, clause, pinned: openers.length === 0, admitsNothing: false, openers };
+    return { command, clause, pinned: openers.length === 0, admitsNothing: false, openers, trusts: openers.length === 0 ? trusts : [] };
   });
 }
 
 /** How a command and clause read in a finding's message. */
-export function describeCheck(verdict: CommandVerdict): string {
+export function describeCheck(verdict: { command: RowCommand; clause: 'using' | 'check' }): string {
   if (verdict.command === 'insert') return 'INSERT (WITH CHECK)';
   if (verdict.command === 'update') return verdict.clause === 'check' ? 'UPDATE (new rows)' : 'UPDATE (rows it can reach)';
   return verdict.command.toUpperCase();

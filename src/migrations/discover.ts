@@ -5,7 +5,8 @@
  * never undo `U*__`); golang-migrate / sqlx `*.up.sql` (never `*.down.sql`); Prisma
  * `<timestamp>_<name>/migration.sql`; Supabase `supabase/migrations/<timestamp>_*.sql`; drizzle-kit
  * `NNNN_name.sql` with `--> statement-breakpoint` separators (comments to the parser); and one
- * directory per migration holding `up.sql` (never `down.sql`).
+ * directory per migration holding `up.sql` (never `down.sql`); graphile-migrate `committed/` then
+ * `current.sql` (or `current/`).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -61,8 +62,28 @@ function isSkippedFile(name: string): boolean {
   return !name.toLowerCase().endsWith('.sql') || isRollbackMigration(name);
 }
 
+/**
+ * graphile-migrate: `committed/*.sql` in order, then the migration being written, `current.sql`
+ * or the files of `current/`. Null when `dir` is not laid out that way.
+ */
+function graphileMigrateFiles(dir: string): string[] | null {
+  const committed = join(dir, 'committed');
+  const current = join(dir, 'current.sql');
+  const currentDir = join(dir, 'current');
+  if (!existsSync(committed) || !statSync(committed).isDirectory()) return null;
+  if (!existsSync(current) && !existsSync(currentDir)) return null;
+  const files = filesInDirectory(committed);
+  if (existsSync(current)) files.push(current);
+  else if (statSync(currentDir).isDirectory()) files.push(...filesInDirectory(currentDir));
+  return files;
+}
+
 /** The migration files of one directory, in application order. */
 function filesInDirectory(dir: string): string[] {
+  const graphile = graphileMigrateFiles(dir);
+  if (graphile) return graphile;
+  // A Supabase project directory: only migrations/ is the history; seed.sql runs on `db reset` only.
+  if (basename(dir) === 'supabase' && existsSync(join(dir, 'migrations'))) return filesInDirectory(join(dir, 'migrations'));
   const entries: { key: (string | bigint)[]; files: string[] }[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
@@ -72,7 +93,7 @@ function filesInDirectory(dir: string): string[] {
       // Prisma: <ts>_<name>/migration.sql; one directory per migration: <name>/up.sql.
       const single = ['migration.sql', 'up.sql'].map((f) => join(full, f)).find((f) => existsSync(f));
       entries.push({ key: sortKey(entry.name), files: single ? [single] : filesInDirectory(full) });
-    } else if (!isSkippedFile(entry.name)) {
+    } else if (!isSkippedFile(entry.name) && !(entry.name === 'seed.sql' && basename(dir) === 'supabase')) {
       entries.push({ key: sortKey(entry.name), files: [full] });
     }
   }

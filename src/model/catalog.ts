@@ -20,7 +20,17 @@ export type PolicyCommand = 'all' | 'select' | 'insert' | 'update' | 'delete';
 export interface ColumnState {
   name: string;
   notNull: boolean;
+  /** The type as written, normalized (`uuid`, `int4`, `text`); null when unknown (LIKE, CREATE TABLE AS). */
+  type: string | null;
   location: SourceLocation;
+}
+
+/** A FOREIGN KEY: `columns` of this table reference `refColumns` (empty: the primary key) of `references`. */
+export interface ForeignKey {
+  columns: string[];
+  /** `schema.name` of the referenced table, resolved when the constraint was created. */
+  references: string;
+  refColumns: string[];
 }
 
 export interface TableState {
@@ -29,6 +39,11 @@ export interface TableState {
   name: string;
   columns: Map<string, ColumnState>;
   primaryKey: string[];
+  /** UNIQUE constraints, each as its column list. */
+  uniqueKeys: string[][];
+  foreignKeys: ForeignKey[];
+  /** Created by the platform before the first migration (a preset's prelude), not by the project. */
+  platform: boolean;
   /** `schema.name` of the partitioned parent, for partitions. */
   partitionOf: string | null;
   partitioned: boolean;
@@ -73,6 +88,10 @@ export interface FunctionState {
   argTypes: string[];
   argNames: string[];
   language: string;
+  /** The normalized return type (`uuid`, `bool`, `trigger`, `event_trigger`, `void`, `record`). */
+  returnType: string;
+  /** RETURNS SETOF / RETURNS TABLE. */
+  returnsSet: boolean;
   securityDefiner: boolean;
   /** The `search_path` the function pins (`SET search_path = ...`), or null when it pins none. */
   searchPath: string[] | null;
@@ -86,6 +105,9 @@ export interface FunctionState {
   searchPathSetAt: SourceLocation | null;
   /** Offset of the statement text in its file and the full statement text (for PL/pgSQL parsing). */
   statementText: string;
+  /** Transition tables triggers name for it (`REFERENCING NEW TABLE AS inserted`): relations in its body that are not tables. */
+  transitionTables: Set<string>;
+  platform: boolean;
 }
 
 export interface RoleState {
@@ -101,6 +123,8 @@ export interface RoleState {
   createdAt: SourceLocation;
   /** The statement that last granted SUPERUSER or BYPASSRLS. */
   privilegedAt: SourceLocation | null;
+  /** Created by the platform (a preset's prelude), not by the project's migrations. */
+  platform: boolean;
 }
 
 export interface ViewState {
@@ -108,6 +132,8 @@ export interface ViewState {
   schema: string;
   name: string;
   securityInvoker: boolean;
+  /** Lower-case owner role; null means the role that ran the migrations. */
+  owner: string | null;
   /** `schema.name` of every relation the view reads (resolved at creation). */
   reads: string[];
   createdAt: SourceLocation;
@@ -158,6 +184,10 @@ export class Catalog {
   /** table key -> grantee (lower-case, `public`) -> grant */
   readonly tableGrants = new Map<string, Map<string, TableGrant>>();
   /** Privileges future tables in a schema get (ALTER DEFAULT PRIVILEGES): schema -> grantee -> privileges. */
+  /** Who holds USAGE on each schema (lower-case grantees, `public`); PUBLIC holds it on `public` by default. */
+  readonly schemaUsage = new Map<string, Set<string>>([['public', new Set(['public'])]]);
+  /** Roles future functions in a schema are executable by (ALTER DEFAULT PRIVILEGES ... ON FUNCTIONS): schema (`*` for all) -> grantees. */
+  readonly defaultFunctionGrants = new Map<string, Set<string>>();
   readonly defaultTableGrants = new Map<string, Map<string, { privileges: Set<TablePrivilege>; at: SourceLocation }>>();
   readonly unverifiable: UnverifiableStatement[] = [];
   readonly rejected: RejectedStatement[] = [];

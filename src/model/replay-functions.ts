@@ -84,10 +84,14 @@ export function createFunction(r: Replayer, node: AstNode): void {
     body,
     sqlBody: (node.sql_body as AstNode | undefined) ?? null,
     // CREATE OR REPLACE keeps the function's privileges; a new function is executable by PUBLIC.
-    executeGrantees: existing && node.replace ? existing.executeGrantees : new Set(r.functionDefaultPublicExecute ? ['public'] : []),
+    executeGrantees: existing && node.replace ? existing.executeGrantees : defaultExecuteGrantees(r, schema),
     createdAt: r.here(),
     searchPathSetAt: searchPath ? r.here() : null,
     statementText: r.script.source.text.slice(r.stmt.start, r.stmt.end),
+    returnType: node.returnType ? normalizeTypeName(node.returnType) : 'void',
+    returnsSet: !!node.returnType?.setof,
+    transitionTables: existing?.transitionTables ?? new Set(),
+    platform: r.platform,
   };
   if (existing && !node.replace) return; // PostgreSQL rejects the duplicate.
   putFunction(r, fn);
@@ -108,4 +112,22 @@ export function alterFunction(r: Replayer, node: AstNode): void {
       }
     }
   }
+}
+
+/** Who may execute a new function: PUBLIC unless a global default revoked it, plus the schema's default grants. */
+function defaultExecuteGrantees(r: Replayer, schema: string): Set<string> {
+  const grantees = new Set<string>(r.functionDefaultPublicExecute ? ['public'] : []);
+  for (const s of ['*', schema]) for (const g of r.catalog.defaultFunctionGrants.get(s) ?? []) grantees.add(g);
+  return grantees;
+}
+
+/**
+ * CREATE TRIGGER: the transition tables it names (`REFERENCING NEW TABLE AS inserted`) are what
+ * its function's body reads under those names, not relations found through search_path.
+ */
+export function createTrigger(r: Replayer, node: AstNode): void {
+  const names = ((node.transitionRels ?? []) as AstNode[]).map((t) => String(t.TriggerTransition?.name ?? '')).filter(Boolean);
+  if (names.length === 0) return;
+  const fn = findFunction(r, { objname: node.funcname, args_unspecified: true });
+  if (fn) for (const n of names) fn.transitionTables.add(n);
 }

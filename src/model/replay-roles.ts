@@ -8,7 +8,7 @@ import { findFunction } from './replay-functions.js';
 export function ensureRole(r: Replayer, name: string): RoleState {
   let role = r.catalog.roles.get(name);
   if (!role) {
-    role = { name, superuser: false, bypassRls: false, login: false, inherit: true, memberOf: new Map(), noInherit: new Set(), createdAt: r.here(), privilegedAt: null };
+    role = { name, superuser: false, bypassRls: false, login: false, inherit: true, memberOf: new Map(), noInherit: new Set(), createdAt: r.here(), privilegedAt: null, platform: r.platform };
     r.catalog.roles.set(name, role);
   }
   return role;
@@ -130,10 +130,28 @@ export function grant(r: Replayer, node: AstNode, defaultsForSchemas: string[] |
     for (const key of tableKeys) setTableGrant(r, key, grantees, privileges, !!node.is_grant);
     return;
   }
+  if (node.objtype === 'OBJECT_SCHEMA' && !defaultsForSchemas) {
+    // USAGE on a schema: without it no object in the schema can be named (ALL includes it).
+    const privs = (node.privileges ?? null) as AstNode[] | null;
+    if (privs && !privs.some((p) => String(p.AccessPriv?.priv_name ?? '').toLowerCase() === 'usage')) return;
+    for (const o of (node.objects ?? []) as AstNode[]) {
+      const schema = str(o);
+      if (!schema) continue;
+      let usage = r.catalog.schemaUsage.get(schema);
+      if (!usage) r.catalog.schemaUsage.set(schema, (usage = new Set()));
+      for (const g of grantees) node.is_grant ? usage.add(g) : usage.delete(g);
+    }
+    return;
+  }
   if (node.objtype === 'OBJECT_FUNCTION' || node.objtype === 'OBJECT_PROCEDURE' || node.objtype === 'OBJECT_ROUTINE') {
     if (defaultsForSchemas) {
       // PUBLIC's EXECUTE on new functions is a global default: a per-schema REVOKE cannot remove it.
       if (grantees.includes('public') && (node.is_grant || defaultsForSchemas.includes('*'))) r.functionDefaultPublicExecute = !!node.is_grant;
+      for (const schema of defaultsForSchemas) {
+        let set = r.catalog.defaultFunctionGrants.get(schema);
+        if (!set) r.catalog.defaultFunctionGrants.set(schema, (set = new Set()));
+        for (const g of grantees) if (g !== 'public') node.is_grant ? set.add(g) : set.delete(g);
+      }
       return;
     }
     let fns: FunctionState[] = [];

@@ -1,6 +1,6 @@
 /** Replaying tables: CREATE/ALTER/DROP TABLE, renames and schema moves of tables, views and functions. */
 import type { AstNode } from '../sql/parse.js';
-import { defBool, nameList, roleName, str } from './ast-names.js';
+import { defBool, nameList, normalizeTypeName, roleName, str } from './ast-names.js';
 import { qualifiedKey, type TableState } from './catalog.js';
 import type { Replayer } from './replay.js';
 import { deleteFunction, findFunction, putFunction } from './replay-functions.js';
@@ -49,12 +49,26 @@ export function addColumn(r: Replayer, table: TableState, def: AstNode): void {
   const name = String(def.colname);
   let notNull = table.primaryKey.includes(name);
   for (const c of (def.constraints ?? []) as AstNode[]) {
-    const contype = c.Constraint?.contype as string | undefined;
+    const constraint = c.Constraint as AstNode | undefined;
+    const contype = constraint?.contype as string | undefined;
     if (contype === 'CONSTR_NOTNULL' || contype === 'CONSTR_PRIMARY') notNull = true;
     if (contype === 'CONSTR_PRIMARY') table.primaryKey.push(name);
+    if (contype === 'CONSTR_UNIQUE') table.uniqueKeys.push([name]);
+    if (contype === 'CONSTR_FOREIGN') addForeignKey(r, table, [name], constraint!);
   }
   const existing = table.columns.get(name);
-  table.columns.set(name, { name, notNull: notNull || (existing?.notNull ?? false), location: r.here() });
+  table.columns.set(name, { name, notNull: notNull || (existing?.notNull ?? false), type: def.typeName ? normalizeTypeName(def.typeName) : null, location: r.here() });
+}
+
+/** `REFERENCES t [(cols)]`, resolved now (a table referencing itself is not in the catalog yet). */
+function addForeignKey(r: Replayer, table: TableState, columns: string[], c: AstNode): void {
+  const pk = c.pktable as AstNode | undefined;
+  if (!pk) return;
+  const schema = (pk.schemaname as string | undefined) ?? null;
+  const name = String(pk.relname);
+  const self = name === table.name && (schema === null || schema === table.schema);
+  const references = self ? qualifiedKey(table.schema, table.name) : (r.resolveRelation(schema, name) ?? qualifiedKey(schema ?? 'public', name));
+  table.foreignKeys.push({ columns, references, refColumns: nameList(c.pk_attrs) });
 }
 
 export function addConstraint(r: Replayer, table: TableState, c: AstNode): void {
@@ -64,6 +78,11 @@ export function addConstraint(r: Replayer, table: TableState, c: AstNode): void 
       const col = table.columns.get(key);
       if (col) col.notNull = true;
     }
+  } else if (c.contype === 'CONSTR_UNIQUE') {
+    const keys = nameList(c.keys);
+    if (keys.length > 0) table.uniqueKeys.push(keys);
+  } else if (c.contype === 'CONSTR_FOREIGN') {
+    addForeignKey(r, table, nameList(c.fk_attrs), c);
   } else if (c.contype === 'CONSTR_NOTNULL' && c.keys) {
     for (const key of nameList(c.keys)) {
       const col = table.columns.get(key);
@@ -80,6 +99,10 @@ export function alterTable(r: Replayer, node: AstNode): void {
     if (!view) return;
     for (const c of (node.cmds ?? []) as AstNode[]) {
       const cmd = c.AlterTableCmd as AstNode;
+      if (cmd.subtype === 'AT_ChangeOwner') {
+        const owner = roleName(cmd.newowner);
+        view.owner = owner === 'current_user' ? null : owner;
+      }
       for (const opt of (cmd.def?.List?.items ?? []) as AstNode[]) {
         if (opt.DefElem?.defname !== 'security_invoker') continue;
         view.securityInvoker = cmd.subtype === 'AT_SetRelOptions' ? defBool(opt.DefElem) : false;

@@ -18,6 +18,7 @@ export function createTableAs(r: Replayer, node: AstNode): void {
       schema,
       name: String(rv.relname),
       securityInvoker: false,
+      owner: r.currentRole,
       reads: relationsRead(r, node.query),
       createdAt: r.here(),
       changedAt: r.here(),
@@ -29,7 +30,7 @@ export function createTableAs(r: Replayer, node: AstNode): void {
   const colNames = nameList(into.colNames);
   const targets = (node.query?.SelectStmt?.targetList ?? []) as AstNode[];
   const names = colNames.length > 0 ? colNames : targets.map((t) => (t.ResTarget?.name as string | undefined) ?? nameList(t.ResTarget?.val?.ColumnRef?.fields).pop() ?? '');
-  for (const name of names) if (name) table.columns.set(name, { name, notNull: false, location: r.here() });
+  for (const name of names) if (name) table.columns.set(name, { name, notNull: false, type: null, location: r.here() });
   r.catalog.tables.set(key, table);
   applyDefaultGrants(r, key, schema);
 }
@@ -65,8 +66,11 @@ export function createView(r: Replayer, node: AstNode): void {
     schema,
     name: String(rv.relname),
     securityInvoker,
+    owner: existing && node.replace ? existing.owner : r.currentRole,
     reads: relationsRead(r, node.query),
     createdAt: node.replace && existing ? existing.createdAt : r.here(),
     changedAt: r.here(),
   });
+  // Views get the schema's default privileges like tables (pg_default_acl objtype 'r' covers both).
+  if (!existing) applyDefaultGrants(r, key, schema);
 }

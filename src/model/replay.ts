@@ -10,7 +10,7 @@ import type { ParsedScript, SqlStatement, AstNode } from '../sql/parse.js';
 import { roleName, searchPathFromSet } from './ast-names.js';
 import { Catalog, qualifiedKey, type SourceLocation, type TableState } from './catalog.js';
 import { doBlock, invocation } from './replay-code.js';
-import { alterFunction, createFunction } from './replay-functions.js';
+import { alterFunction, createFunction, createTrigger } from './replay-functions.js';
 import { alterPolicy, createPolicy } from './replay-policies.js';
 import { alterDefaultPrivileges, alterRole, createRole, grant, grantRole } from './replay-roles.js';
 import { alterTable, drop, rename, setSchema, createTable } from './replay-tables.js';
@@ -27,11 +27,13 @@ export const REPLAYED_STATEMENT_KINDS: ReadonlySet<string> = new Set([
   'CreateStmt', 'CreateTableAsStmt', 'ViewStmt', 'AlterTableStmt', 'RenameStmt', 'AlterObjectSchemaStmt',
   'DropStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateFunctionStmt', 'AlterFunctionStmt',
   'CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'GrantStmt', 'AlterDefaultPrivilegesStmt',
-  'CreateSchemaStmt', 'VariableSetStmt', 'DoStmt', 'SelectStmt', 'CallStmt', 'DropRoleStmt',
+  'CreateSchemaStmt', 'VariableSetStmt', 'DoStmt', 'SelectStmt', 'CallStmt', 'DropRoleStmt', 'CreateTrigStmt',
 ]);
 
 export class Replayer {
   readonly catalog = new Catalog();
+  /** True while replaying a preset's prelude: what it creates is the platform's. */
+  platform = false;
   /** The session search_path of the migration runner (`SET search_path` in a migration changes it). */
   searchPath: string[] = ['public'];
   file = '';
@@ -42,6 +44,16 @@ export class Replayer {
   currentRole: string | null = null;
   /** Function keys by bare name, so finding a function (GRANT, ALTER, DROP) does not scan them all. */
   readonly functionKeysByName = new Map<string, Set<string>>();
+
+  /** Replays a platform preset's prelude: every object it creates is marked as the platform's. */
+  replayPrelude(input: ReplayInput): void {
+    this.platform = true;
+    try {
+      this.replayFile(input);
+    } finally {
+      this.platform = false;
+    }
+  }
 
   replayFile(input: ReplayInput): void {
     this.file = input.file;
@@ -136,6 +148,8 @@ export class Replayer {
       }
       case 'DoStmt':
         return doBlock(this, node);
+      case 'CreateTrigStmt':
+        return createTrigger(this, node);
       case 'SelectStmt':
       case 'CallStmt':
         return invocation(this, node);
@@ -190,6 +204,9 @@ export class Replayer {
       name,
       columns: new Map(),
       primaryKey: [],
+      uniqueKeys: [],
+      foreignKeys: [],
+      platform: this.platform,
       partitionOf: null,
       partitioned: false,
       rlsEnabled: false,

@@ -3,7 +3,7 @@
  * plus the settings and magic values they test (the probe then tries each one).
  */
 import { evaluatePolicies, describeCheck, type PolicyFacts, type RowCommand } from '../analysis/policies.js';
-import { stripValueWrappers, type TenantContext } from '../analysis/tenant-context.js';
+import { stripValueWrappers, type IdentityModel } from '../analysis/identity.js';
 import { parseExpression, type AstNode } from '../sql/parse.js';
 import type { PolicyRow } from './catalog.js';
 
@@ -25,7 +25,7 @@ export interface PolicyAudit {
   magicTenantValues: Set<string>;
 }
 
-export function auditPolicies(policies: readonly PolicyRow[], context: TenantContext, tenantSettings: readonly string[]): PolicyAudit {
+export function auditPolicies(policies: readonly PolicyRow[], context: IdentityModel, tenantSettings: readonly string[], keyColumns: readonly string[]): PolicyAudit {
   const applicable = policies.filter((p) => p.applies);
   const unparsed: PolicyAudit['unparsed'] = [];
   const facts: PolicyFacts[] = [];
@@ -49,7 +49,7 @@ export function auditPolicies(policies: readonly PolicyRow[], context: TenantCon
       withCheck: parse(policy.withCheck),
     });
   }
-  const findings = evaluatePolicies(facts, context).map((verdict): PolicyFinding => {
+  const findings = evaluatePolicies(facts, context, { table: null, keyColumns }).map((verdict): PolicyFinding => {
     const what = describeCheck(verdict);
     if (verdict.admitsNothing) return { command: verdict.command, open: false, admitsNothing: true, message: `${what}: no permissive policy applies, so nothing is admitted` };
     if (verdict.pinned) return { command: verdict.command, open: false, admitsNothing: false, message: `${what}: pinned to the tenant context` };
@@ -80,7 +80,7 @@ function constantText(node: AstNode | null | undefined): string | null {
 }
 
 /** Walks the AST for `current_setting('x')` calls and the constants they are compared with. */
-function collectSettingTests(node: unknown, context: TenantContext, tenantSettings: Set<string>, bypass: Map<string, Set<string>>, magic: Set<string>, depth = 0): void {
+function collectSettingTests(node: unknown, context: IdentityModel, tenantSettings: Set<string>, bypass: Map<string, Set<string>>, magic: Set<string>, depth = 0): void {
   if (depth > 200 || node === null || typeof node !== 'object') return;
   if (Array.isArray(node)) {
     for (const item of node) collectSettingTests(item, context, tenantSettings, bypass, magic, depth + 1);
@@ -100,7 +100,7 @@ function collectSettingTests(node: unknown, context: TenantContext, tenantSettin
         const set = bypass.get(name) ?? new Set<string>();
         for (const c of constants) if (c !== null) set.add(c);
         bypass.set(name, set);
-      } else if (context.isContext(a)) {
+      } else if (context.isIdentityValue(a)) {
         for (const c of constants) if (c !== null) magic.add(c);
       }
     }

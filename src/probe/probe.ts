@@ -6,7 +6,7 @@
  * under `statement_timeout` and `lock_timeout`, so the probe changes nothing and waits on no lock.
  */
 import type { ResolvedConfig } from '../config.js';
-import { TenantContext } from '../analysis/tenant-context.js';
+import { IdentityModel } from '../analysis/identity.js';
 import { loadSqlParser } from '../sql/parse.js';
 import {
   readDefinerFunctions,
@@ -123,7 +123,7 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
   await loadSqlParser();
   const prober = new Prober(session, options);
   const config = options.config;
-  const context = new TenantContext(config);
+  const context = new IdentityModel(config);
   const tenantColumns = config.tenantColumns.map((c) => c.toLowerCase());
 
   const { role, tables, functions } = await prober.catalog(async () => {
@@ -213,7 +213,7 @@ interface TableAudit {
   views: string[];
 }
 
-async function auditTable(prober: Prober, table: TableRow, role: RoleRow, context: TenantContext, tenantSettings: readonly string[]): Promise<TableAudit> {
+async function auditTable(prober: Prober, table: TableRow, role: RoleRow, context: IdentityModel, tenantSettings: readonly string[]): Promise<TableAudit> {
   let bypassSettings = new Map<string, Set<string>>();
   let magicTenantValues = new Set<string>();
   const checks: ProbeCheck[] = [];
@@ -245,7 +245,7 @@ async function auditTable(prober: Prober, table: TableRow, role: RoleRow, contex
   if (table.rlsEnabled && bypasses) {
     checks.push({ id: 'policies', status: 'skipped', message: `the policies do not apply to role "${role.name}": it bypasses RLS on this table` });
   } else if (table.rlsEnabled) {
-    const audit = auditPolicies(policies, context, tenantSettings);
+    const audit = auditPolicies(policies, context, tenantSettings, context.options.tenantColumns);
     if (audit.applicable.length === 0) {
       checks.push({
         id: 'policies',

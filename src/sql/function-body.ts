@@ -21,9 +21,17 @@ export interface BodyAnalysis {
   dynamic: DynamicExecute[];
   /** Static statements that are SQL commands run by the body (for DO blocks: replayed). */
   commands: AstNode[];
+  /**
+   * What the function returns, each as a SELECT: a SQL function's last statement, PL/pgSQL's
+   * `RETURN QUERY <select>` and `RETURN <expr>` (as `SELECT <expr>`). Null when some return could
+   * not be read (`RETURN QUERY EXECUTE`, a body that does not parse).
+   */
+  returns: AstNode[] | null;
+  /** PL/pgSQL variables and the expressions assigned to them (DECLARE ... := and `:=`), parsed as SELECTs. */
+  variables: Map<string, AstNode[]>;
 }
 
-const EMPTY: BodyAnalysis = { analyzable: false, statements: [], dynamic: [], commands: [] };
+const EMPTY: BodyAnalysis = { analyzable: false, statements: [], dynamic: [], commands: [], returns: null, variables: new Map() };
 
 /** Calls `fn(key, value)` for every object-valued field under `node`, parents before children. */
 function visit(node: unknown, fn: (key: string, value: AstNode) => void): void {
@@ -86,8 +94,9 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     })();
   const tree = parsePlpgsql(text);
   if (!tree) return EMPTY;
-  const result: BodyAnalysis = { analyzable: true, statements: [], dynamic: [], commands: [] };
+  const result: BodyAnalysis = { analyzable: true, statements: [], dynamic: [], commands: [], returns: [], variables: new Map() };
   const commandExprs = new Set<AstNode>();
+  const returnExprs = new Set<AstNode>();
   // What each variable is assigned (DECLARE ... := and assignments), so `EXECUTE q` is judged by q's value.
   const datums = (tree.plpgsql_funcs?.[0]?.PLpgSQL_function?.datums ?? []) as AstNode[];
   const assigned = new Map<string, string[]>();
@@ -99,6 +108,11 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
   const executed: string[] = [];
   const exprs: AstNode[] = [];
   visit(tree, (key, node) => {
+    if (key === 'PLpgSQL_stmt_return' || key === 'PLpgSQL_stmt_return_query') {
+      const expr = (node.expr ?? node.query)?.PLpgSQL_expr as AstNode | undefined;
+      if (expr) returnExprs.add(expr);
+      else if (node.dynquery) result.returns = null;
+    }
     if (key === 'PLpgSQL_stmt_dynexecute' || (key === 'PLpgSQL_stmt_return_query' && node.dynquery)) {
       // EXECUTE ... and RETURN QUERY EXECUTE ...
       const query = (node.query ?? node.dynquery)?.PLpgSQL_expr?.query as string | undefined;
@@ -116,13 +130,20 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
   // Every expression parsed with one parser call (see parseFragments), in body order.
   parseFragments(exprs.map((e) => embeddedSql(e.query as string, Number(e.parseMode ?? 0)))).forEach((parsed, i) => {
     const isCommand = commandExprs.has(exprs[i]!);
+    const isReturn = returnExprs.has(exprs[i]!);
     if (parsed) {
       result.statements.push(...parsed);
       if (isCommand) result.commands.push(...parsed);
-    } else if (isCommand) {
-      result.analyzable = false;
+      if (isReturn && result.returns) result.returns.push(...parsed);
+    } else {
+      if (isCommand) result.analyzable = false;
+      if (isReturn) result.returns = null;
     }
   });
+  for (const [name, values] of assigned) {
+    const parsed = parseFragments(values.map((v) => `SELECT ${v}`)).flatMap((p) => p ?? []);
+    result.variables.set(name, parsed);
+  }
   for (const query of executed) {
     const direct = classifyDynamic(query);
     const variable = assigned.get(query.trim());
@@ -149,30 +170,58 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
 
 /** Analyzes a function's body by language. */
 export function analyzeFunctionBody(fn: { language: string; body: string | null; sqlBody: AstNode | null; statementText: string }): BodyAnalysis {
-  if (fn.sqlBody) return { analyzable: true, statements: [fn.sqlBody], dynamic: [], commands: [] };
+  if (fn.sqlBody) return { analyzable: true, statements: [fn.sqlBody], dynamic: [], commands: [], returns: sqlStandardReturns(fn.sqlBody), variables: new Map() };
   if (fn.body === null) return EMPTY;
   if (fn.language === 'sql') {
     const parsed = parseFragment(fn.body);
-    return parsed ? { analyzable: true, statements: parsed, dynamic: [], commands: parsed } : EMPTY;
+    const last = parsed?.[parsed.length - 1];
+    return parsed ? { analyzable: true, statements: parsed, dynamic: [], commands: parsed, returns: last ? [last] : [], variables: new Map() } : EMPTY;
   }
   if (fn.language === 'plpgsql') return analyzePlpgsql({ createStatement: fn.statementText });
   return EMPTY;
 }
 
-/** Every relation a set of statements reads or writes: RangeVars that are not CTE names. */
+/** `RETURN expr` (a ReturnStmt) or `BEGIN ATOMIC ... END` (its last statement), as SELECTs. */
+function sqlStandardReturns(body: AstNode): AstNode[] | null {
+  const ret = body.ReturnStmt?.returnval as AstNode | undefined;
+  if (ret) return [{ SelectStmt: { targetList: [{ ResTarget: { val: ret } }] } }];
+  const list = (body.List?.items ?? []) as AstNode[];
+  const stmts = (list[0]?.List?.items ?? list) as AstNode[];
+  const last = stmts[stmts.length - 1];
+  return last ? [last] : null;
+}
+
+/**
+ * Every relation a set of statements reads or writes: RangeVars that are not CTE names. `FOR
+ * UPDATE OF x` names a FROM item (an alias), not a relation, so locking clauses are skipped.
+ */
 export function relationsIn(statements: AstNode[]): { schema: string | null; name: string; location: number }[] {
   const ctes = new Set<string>();
   const found: { schema: string | null; name: string; location: number }[] = [];
   visit(statements, (key, node) => {
     if (key === 'CommonTableExpr' && node.ctename) ctes.add(node.ctename as string);
   });
-  visit(statements, (key, node) => {
-    if (key === 'RangeVar' || (key === 'relation' && node.relname !== undefined)) {
-      if (!node.relname) return;
-      if (!node.schemaname && ctes.has(node.relname as string)) return;
-      found.push({ schema: (node.schemaname as string | undefined) ?? null, name: node.relname as string, location: (node.location as number) ?? -1 });
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
     }
-  });
+    if (!node || typeof node !== 'object') return;
+    const fields = node as AstNode;
+    for (const key in fields) {
+      if (key === 'lockingClause') continue;
+      const value: unknown = fields[key];
+      if (!value || typeof value !== 'object') continue;
+      const v = value as AstNode;
+      if ((key === 'RangeVar' || (key === 'relation' && v.relname !== undefined)) && v.relname) {
+        if (v.schemaname || !ctes.has(v.relname as string)) {
+          found.push({ schema: (v.schemaname as string | undefined) ?? null, name: v.relname as string, location: (v.location as number) ?? -1 });
+        }
+      }
+      walk(v);
+    }
+  };
+  walk(statements);
   return found;
 }
 

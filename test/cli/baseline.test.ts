@@ -39,6 +39,7 @@ describe('--baseline', () => {
     expect(run.code).toBe(1);
     expect(summarize(JSON.parse(run.stdout), dir)).toEqual([
       'migrations/003_bad.sql:1 rls-guard/no-rls-disable 2',
+      'migrations/003_bad.sql:1 rls-guard/require-force-rls 2',
       'migrations/003_bad.sql:2 rls-guard/require-rls 2',
       'migrations/003_bad.sql:2 rls-guard/require-tenant-column 2',
     ]);

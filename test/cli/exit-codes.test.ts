@@ -14,7 +14,7 @@ describe('rls-guard check exit codes', () => {
     const dir = makeProject({ 'rls-guard.config.json': CONFIG, 'migrations/001_init.sql': CLEAN_INIT, 'migrations/003_bad.sql': BAD });
     const run = runCli(['check', '--no-color'], dir);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('✖ 3 problems (3 errors, 0 warnings)');
+    expect(run.stdout).toContain('✖ 4 problems (4 errors, 0 warnings)');
   });
 
   it('0 with warnings only, 1 when they exceed --max-warnings', () => {

@@ -8,12 +8,13 @@ import { CLEAN_INIT, CONFIG, makeProject, NOTES, BAD, runCli, type JsonResult } 
 const defective = () =>
   makeProject({ 'rls-guard.config.json': CONFIG, 'migrations/001_init.sql': CLEAN_INIT, 'migrations/002_notes.sql': NOTES, 'migrations/003_bad.sql': BAD });
 
-/** The six findings of the defective project, as `path:line:col rule level`. */
+/** The seven findings of the defective project, as `path:line:col rule level`. */
 const EXPECTED = [
   'migrations/002_notes.sql:6:1 rls-guard/require-force-rls error',
   'migrations/002_notes.sql:7:1 rls-guard/no-fail-open-policy error',
   'migrations/002_notes.sql:7:1 rls-guard/require-with-check warning',
   'migrations/003_bad.sql:1:1 rls-guard/no-rls-disable error',
+  'migrations/003_bad.sql:1:1 rls-guard/require-force-rls error',
   'migrations/003_bad.sql:2:1 rls-guard/require-rls error',
   'migrations/003_bad.sql:2:1 rls-guard/require-tenant-column error',
 ];
@@ -80,12 +81,13 @@ describe('--format github', () => {
     const run = runCli(['check', '--format', 'github'], dir);
     expect(run.code).toBe(1);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     expect(lines.map((l) => /^::(error|warning) file=([^,]+),line=(\d+),endLine=\d+,col=(\d+),(?:endColumn=\d+,)?title=([^:]+)::./.exec(l)!.slice(1).join(' '))).toEqual([
       'error migrations/002_notes.sql 6 1 rls-guard/require-force-rls',
       'error migrations/002_notes.sql 7 1 rls-guard/no-fail-open-policy',
       'warning migrations/002_notes.sql 7 1 rls-guard/require-with-check',
       'error migrations/003_bad.sql 1 1 rls-guard/no-rls-disable',
+      'error migrations/003_bad.sql 1 1 rls-guard/require-force-rls',
       'error migrations/003_bad.sql 2 1 rls-guard/require-rls',
       'error migrations/003_bad.sql 2 1 rls-guard/require-tenant-column',
     ]);
@@ -138,7 +140,7 @@ describe('--format json and ESLint formatters', () => {
     expect(results.map((r) => [r.filePath, r.errorCount, r.warningCount])).toEqual([
       [join(dir, 'migrations/001_init.sql'), 0, 0],
       [join(dir, 'migrations/002_notes.sql'), 2, 1],
-      [join(dir, 'migrations/003_bad.sql'), 3, 0],
+      [join(dir, 'migrations/003_bad.sql'), 4, 0],
     ]);
   });
 
@@ -147,7 +149,7 @@ describe('--format json and ESLint formatters', () => {
     const run = runCli(['check', '--format', 'json-with-metadata'], dir);
     expect(run.code).toBe(1);
     const out = JSON.parse(run.stdout) as { results: JsonResult[]; metadata: { rulesMeta: Record<string, { docs: { url: string } }> } };
-    expect(out.results.flatMap((r) => r.messages)).toHaveLength(6);
+    expect(out.results.flatMap((r) => r.messages)).toHaveLength(7);
     expect(out.metadata.rulesMeta['rls-guard/require-rls']!.docs.url).toBe('https://github.com/rls-guard/rls-guard/blob/main/docs/rules/require-rls.md');
     const html = runCli(['check', '--format', 'html'], dir);
     expect(html.code).toBe(1);

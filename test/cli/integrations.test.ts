@@ -90,7 +90,7 @@ describe('examples/lint-staged.config.mjs', () => {
     const { dir } = pullRequestRepo();
     const run = runCli([...command.split(' ').slice(1), '--format', 'json'], dir);
     expect(run.code).toBe(1);
-    expect((JSON.parse(run.stdout) as { messages: unknown[] }[]).flatMap((r) => r.messages)).toHaveLength(3);
+    expect((JSON.parse(run.stdout) as { messages: unknown[] }[]).flatMap((r) => r.messages)).toHaveLength(4);
   });
 });
 
@@ -133,11 +133,11 @@ describe('action.yml (composite GitHub Action)', () => {
     const { step, outputs, failCode } = runAction(dir, { BASE_SHA: base });
     expect(step.code).toBe(0);
     const annotations = step.stdout.trimEnd().split('\n');
-    expect(annotations).toHaveLength(3);
+    expect(annotations).toHaveLength(4);
     expect(annotations.every((a) => a.startsWith('::error file=migrations/003_bad.sql,'))).toBe(true);
     expect(outputs).toEqual({ 'exit-code': '1', 'sarif-file': join(dir, 'rls-guard.sarif') });
     const sarif = JSON.parse(readFileSync(join(dir, 'rls-guard.sarif'), 'utf8')) as { runs: { results: unknown[] }[] };
-    expect(sarif.runs[0]!.results).toHaveLength(6);
+    expect(sarif.runs[0]!.results).toHaveLength(7);
     expect(failCode).toBe(1);
   });
 
@@ -183,8 +183,8 @@ describe('examples/gitlab-ci.yml', () => {
     const mr = bash(shim + script, dir, { CI_MERGE_REQUEST_DIFF_BASE_SHA: base });
     expect(mr.code).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, 'gl-code-quality-report.json'), 'utf8')) as { check_name: string; location: { path: string } }[];
-    expect(report).toHaveLength(6);
-    expect(mr.stdout).toContain('✖ 3 problems (3 errors, 0 warnings)');
+    expect(report).toHaveLength(7);
+    expect(mr.stdout).toContain('✖ 4 problems (4 errors, 0 warnings)');
     writeFiles(dir, { 'migrations/003_bad.sql': '' });
     expect(bash(shim + script, dir, { CI_MERGE_REQUEST_DIFF_BASE_SHA: base }).code).toBe(0);
   });

@@ -32,11 +32,12 @@ describe('--since', () => {
     // no-rls-disable on invoices needs 001's history: the state was replayed.
     expect(summarize(results, dir)).toEqual([
       'migrations/003_bad.sql:1 rls-guard/no-rls-disable 2',
+      'migrations/003_bad.sql:1 rls-guard/require-force-rls 2',
       'migrations/003_bad.sql:2 rls-guard/require-rls 2',
       'migrations/003_bad.sql:2 rls-guard/require-tenant-column 2',
     ]);
     const annotations = runCli(['check', '--since', 'HEAD', '--format', 'github'], dir).stdout.trimEnd().split('\n');
-    expect(annotations).toHaveLength(3);
+    expect(annotations).toHaveLength(4);
     expect(annotations.every((a) => a.startsWith('::error file=migrations/003_bad.sql,'))).toBe(true);
   });
 
@@ -45,7 +46,7 @@ describe('--since', () => {
     writeFiles(dir, { 'migrations/003_bad.sql': BAD });
     git(dir, 'add', '.');
     git(dir, 'commit', '-q', '-m', 'bad');
-    expect(summarize(JSON.parse(runCli(['check', '--since', 'HEAD~1', '--format', 'json'], dir).stdout), dir)).toHaveLength(3);
+    expect(summarize(JSON.parse(runCli(['check', '--since', 'HEAD~1', '--format', 'json'], dir).stdout), dir)).toHaveLength(4);
     expect(JSON.parse(runCli(['check', '--since', 'HEAD', '--format', 'json'], dir).stdout)).toEqual([]);
     // An edit to a committed legacy file puts that file's findings in scope.
     appendFileSync(join(dir, 'migrations/002_notes.sql'), '-- touched\n');

@@ -62,7 +62,10 @@ ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY notes_open ON notes USING (true);
 `;
 
-/** Three errors: no-rls-disable (1), require-rls (2) and require-tenant-column (2). */
+/**
+ * Four errors: no-rls-disable and require-force-rls (1: the final state lacks FORCE whatever
+ * no-rls-disable says), require-rls (2) and require-tenant-column (2).
+ */
 export const BAD = `ALTER TABLE invoices NO FORCE ROW LEVEL SECURITY;
 CREATE TABLE audit (id bigint, tenant_id uuid);
 `;

@@ -90,7 +90,7 @@ const flyway: Layout = {
     ].join('\n'),
     // Only after V2 does this FORCE find its table: a lexical order (V10 < V2) would miss it.
     'db/migration/V10__force.sql': ['ALTER TABLE invoices FORCE ROW LEVEL SECURITY;', 'GRANT ALL ON projects TO app_user;', ''].join('\n'),
-    'db/migration/R__views.sql': ['CREATE OR REPLACE VIEW project_names AS', '  SELECT id, tenant_id, name FROM projects;', ''].join('\n'),
+    'db/migration/R__views.sql': ['CREATE OR REPLACE VIEW project_names AS', '  SELECT id, tenant_id, name FROM projects;', 'GRANT SELECT ON project_names TO app_user;', ''].join('\n'),
     'db/migration/U2__undo_invoices.sql': ['ALTER TABLE invoices DISABLE ROW LEVEL SECURITY;', 'DROP TABLE invoices;', ''].join('\n'),
   },
   order: ['V1__tenants.sql', 'V1_1__lookup.sql', 'V2__invoices.sql', 'V10__force.sql', 'R__views.sql'],

@@ -312,7 +312,7 @@ ruleTester.run('require-tenant-policy', rules['require-tenant-policy'], {
     {
       ...project(
         {
-          '001_invoices.sql': lines(INVOICES, ENABLE, FORCE, 'CREATE POLICY invoices_support_read ON invoices FOR SELECT TO support_agent', `  USING (${PIN});`),
+          '001_invoices.sql': lines(INVOICES, ENABLE, FORCE, 'CREATE POLICY invoices_support_read ON invoices FOR SELECT TO support_agent', `  USING (${PIN});`, 'GRANT SELECT ON invoices TO app_user;'),
         },
         '001_invoices.sql',
         { appRoles: ['app_user'] },
@@ -432,7 +432,7 @@ ruleTester.run('no-fail-open-policy', rules['no-fail-open-policy'], {
         "         OR current_setting('app.bypass_rls', true) = 'on')",
         `  WITH CHECK (${PIN});`,
       ),
-      errors: [{ messageId: 'finding', line: 4, column: 1, endLine: 7, endColumn: 71, data: { message: 'Policy invoices_tenant_isolation on public.invoices lets the app reach other tenants\' rows for SELECT, UPDATE (rows it can reach), DELETE: an OR branch opens it: it tests the setting app.bypass_rls, which is not the tenant context: any session that sets it (SET app.bypass_rls = ...) reaches every tenant\'s rows. Pin tenant_id to the tenant context (e.g. tenant_id = current_setting(\'app.current_tenant\')::uuid), or pair it with a RESTRICTIVE policy that does.' } }],
+      errors: [{ messageId: 'finding', line: 4, column: 1, endLine: 7, endColumn: 71, data: { message: 'Policy invoices_tenant_isolation on public.invoices lets the app reach other tenants\' rows for SELECT, UPDATE (rows it can reach), DELETE: an OR branch opens it: it tests the setting app.bypass_rls, which is not an identity setting: any session that sets it (SET app.bypass_rls = ...) reaches every tenant\'s rows. Pin it to the session, e.g. tenant_id = current_setting(\'app.current_tenant\')::uuid, or pair it with a RESTRICTIVE policy that does.' } }],
     },
     {
       filename,
@@ -450,7 +450,7 @@ ruleTester.run('no-fail-open-policy', rules['no-fail-open-policy'], {
     {
       filename,
       code: lines(INVOICES, ENABLE, FORCE, 'CREATE POLICY invoices_tenant_isolation ON invoices', `  USING (${PIN})`, '  WITH CHECK (true);'),
-      errors: [{ messageId: 'finding', line: 4, column: 1, data: { message: 'Policy invoices_tenant_isolation on public.invoices lets the app reach other tenants\' rows for INSERT (WITH CHECK), UPDATE (new rows): `true` admits every row. Pin tenant_id to the tenant context (e.g. tenant_id = current_setting(\'app.current_tenant\')::uuid), or pair it with a RESTRICTIVE policy that does.' } }],
+      errors: [{ messageId: 'finding', line: 4, column: 1, data: { message: 'Policy invoices_tenant_isolation on public.invoices lets the app reach other tenants\' rows for INSERT (WITH CHECK), UPDATE (new rows): `true` admits every row. Pin it to the session, e.g. tenant_id = current_setting(\'app.current_tenant\')::uuid, or pair it with a RESTRICTIVE policy that does.' } }],
     },
     // only the admin policy (PUBLIC, no role named) is reported
     {

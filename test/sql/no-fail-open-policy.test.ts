@@ -13,6 +13,8 @@ const TABLE = 'CREATE TABLE docs (id bigint PRIMARY KEY, tenant_id uuid NOT NULL
 const CTX = "current_setting('app.current_tenant')::uuid";
 const PIN = `tenant_id = ${CTX}`;
 const on = (...lines: string[]) => [TABLE, ...lines].join('\n');
+/** With app roles configured, only what they hold privileges on is reachable (SPEC section 3). */
+const APP_GRANT = 'GRANT SELECT, INSERT, UPDATE, DELETE ON docs TO app;';
 
 describe(RULE, () => {
   describe('ok', () => {
@@ -36,6 +38,10 @@ describe(RULE, () => {
       ['no policy at all admits nothing', 'SELECT 1;'],
     ] as const)('%s', async (_name, policy) => {
       expect(await hits(on(policy))).toEqual([]);
+    });
+
+    it("Supabase's auth.uid() is an identity source without any configuration", async () => {
+      expect(await hits(on('CREATE POLICY p ON docs USING (tenant_id = auth.uid()) WITH CHECK (tenant_id = (SELECT auth.uid()));'))).toEqual([]);
     });
 
     it('tenantFunctions: auth.uid()-style tenant function', async () => {
@@ -78,7 +84,7 @@ describe(RULE, () => {
 
     it('a literal tenant value is named as such', async () => {
       const [finding] = (await checkSql(on(`CREATE POLICY p ON docs USING (${PIN} OR tenant_id = '00000000-0000-0000-0000-000000000000');`))).filter((f) => f.ruleId === RULE);
-      expect(finding!.message).toContain('an OR branch opens it: the tenant column is compared with a literal tenant value');
+      expect(finding!.message).toContain('an OR branch opens it: tenant_id is compared with a literal value');
     });
 
     it.each([
@@ -88,7 +94,7 @@ describe(RULE, () => {
       ['OR true', `CREATE POLICY p ON docs USING (${PIN} OR true);`],
       ['an unrelated predicate', 'CREATE POLICY p ON docs USING (owner_id IS NOT NULL);'],
       ['another setting', "CREATE POLICY p ON docs USING (tenant_id = current_setting('app.current_user')::uuid);"],
-      ['a function that is not a tenant function', 'CREATE POLICY p ON docs USING (tenant_id = auth.uid());'],
+      ['a function that is not a tenant function (and not defined by the migrations)', 'CREATE POLICY p ON docs USING (tenant_id = app.some_tenant());'],
       ['the tenant column compared with itself', 'CREATE POLICY p ON docs USING (tenant_id = tenant_id);'],
       ['WITH CHECK (true)', `CREATE POLICY p ON docs FOR INSERT WITH CHECK (true);`],
       ['UPDATE that reaches every row', `CREATE POLICY p ON docs FOR UPDATE USING (true) WITH CHECK (${PIN});`],
@@ -117,7 +123,7 @@ describe(RULE, () => {
       ['with no TO (PUBLIC)', on('CREATE POLICY p ON docs USING (true);'), ['001.sql:2']],
       ['moved TO the app role by ALTER POLICY', on('CREATE POLICY p ON docs TO admin USING (true);', 'ALTER POLICY p ON docs TO app;'), ['001.sql:3']],
     ] as const)('an open policy %s applies to the app (appRoles: app)', async (_name, sql, expected) => {
-      expect(await hits(sql, { appRoles: ['app'] })).toEqual(expected);
+      expect(await hits(`${sql}\n${APP_GRANT}`, { appRoles: ['app'] })).toEqual(expected);
     });
 
     it('a restrictive policy FOR SELECT does not close the writes of a permissive ALL (true)', async () => {
@@ -127,7 +133,7 @@ describe(RULE, () => {
     });
 
     it('an open policy TO a role the app is a member of', async () => {
-      expect(await hits(on('CREATE ROLE readers; GRANT readers TO app;', 'CREATE POLICY p ON docs TO readers USING (true);'), { appRoles: ['app'] })).toEqual(['001.sql:3']);
+      expect(await hits(on('CREATE ROLE readers; GRANT readers TO app;', 'CREATE POLICY p ON docs TO readers USING (true);', 'GRANT SELECT ON docs TO readers;'), { appRoles: ['app'] })).toEqual(['001.sql:3']);
     });
 
     it('schema-qualified table in a schema created by the migration', async () => {

@@ -16,10 +16,14 @@ describe(RULE, () => {
       ['ENABLE and FORCE in one ALTER TABLE', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;`],
       ['FORCE in a later migration', { '001_a.sql': `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`, '002_b.sql': 'ALTER TABLE docs FORCE ROW LEVEL SECURITY;' }],
       ['no RLS at all is require-rls\'s finding', TABLE],
-      ['NO FORCE after FORCE is no-rls-disable\'s finding', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\nALTER TABLE docs NO FORCE ROW LEVEL SECURITY;`],
+      // FORCE binds no SUPERUSER or BYPASSRLS owner: there is nothing to add.
+      ['the migration role bypasses RLS (migrationRole)', `CREATE ROLE migrator BYPASSRLS;\n${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`, { migrationRole: 'migrator', allowBypassRoles: ['migrator'] }],
+      ['the owner is a superuser', `CREATE ROLE admin SUPERUSER;\n${TABLE}\nALTER TABLE docs OWNER TO admin;\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`],
+      ['preset supabase: the owner postgres has BYPASSRLS', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`, { preset: 'supabase' }],
+      ['a table the app roles cannot reach (no privilege)', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;`, { appRoles: ['app'] }],
       ['FORCE inside a DO block is replayed', `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nDO $$ BEGIN IF true THEN ALTER TABLE docs FORCE ROW LEVEL SECURITY; END IF; END $$;`],
-    ] as const)('%s', async (_name, sql) => {
-      expect(await hits(sql)).toEqual([]);
+    ] as [string, string | Record<string, string>, object?][])('%s', async (_name, sql, config) => {
+      expect(await hits(sql, config ?? {})).toEqual([]);
     });
   });
 
@@ -30,6 +34,14 @@ describe(RULE, () => {
       expect(findings[0]).toMatchObject({ severity: 2, location: { file: '001.sql', line: 2, column: 1 } });
       expect(findings[0]!.message).toContain('Tenant table public.docs enables RLS without FORCE ROW LEVEL SECURITY');
       expect(findings[0]!.message).toContain('Add ALTER TABLE public.docs FORCE ROW LEVEL SECURITY.');
+    });
+
+    it('NO FORCE after FORCE: reported at the NO FORCE, with no-rls-disable on or off', async () => {
+      const sql = `${TABLE}\nALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\nALTER TABLE docs NO FORCE ROW LEVEL SECURITY;`;
+      expect(await hits(sql)).toEqual(['001.sql:3']);
+      expect(await hits(sql, { rules: { 'no-rls-disable': 'off' } })).toEqual(['001.sql:3']);
+      const [finding] = (await checkSql(sql)).filter((f) => f.ruleId === RULE);
+      expect(finding!.message).toContain('without FORCE ROW LEVEL SECURITY (a later migration turned FORCE off)');
     });
 
     it('the message names an explicit owner', async () => {

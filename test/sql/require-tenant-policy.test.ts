@@ -10,6 +10,8 @@ const hits = (sql: string | Record<string, string>, config = {}) => ruleHits(RUL
 const TABLE = 'CREATE TABLE docs (tenant_id uuid NOT NULL); ALTER TABLE docs ENABLE ROW LEVEL SECURITY; ALTER TABLE docs FORCE ROW LEVEL SECURITY;';
 const PIN = "tenant_id = current_setting('app.current_tenant')::uuid";
 const APP = { appRoles: ['app'] };
+/** With app roles configured, only tables they hold a privilege on are reachable (SPEC section 3). */
+const GRANT = 'GRANT SELECT ON docs TO app;';
 
 describe(RULE, () => {
   describe('ok', () => {
@@ -45,15 +47,15 @@ describe(RULE, () => {
     });
 
     it('a policy only for another role: the message names the app roles', async () => {
-      const [finding] = (await checkSql(`${TABLE}\nCREATE POLICY tenant ON docs TO admin USING (${PIN});`, APP)).filter((f) => f.ruleId === RULE);
+      const [finding] = (await checkSql(`${TABLE}\nCREATE POLICY tenant ON docs TO admin USING (${PIN});\n${GRANT}`, APP)).filter((f) => f.ruleId === RULE);
       expect(finding).toMatchObject({ severity: 1, location: { line: 1 } });
       expect(finding!.message).toContain('no permissive policy that applies to the app roles (app)');
     });
 
     it.each([
-      ['ALTER POLICY ... TO another role', `${TABLE}\nCREATE POLICY tenant ON docs TO app USING (${PIN});\nALTER POLICY tenant ON docs TO admin;`, ['001.sql:1']],
-      ['the only policy dropped', `${TABLE}\nCREATE POLICY tenant ON docs TO app USING (${PIN});\nDROP POLICY tenant ON docs;`, ['001.sql:1']],
-      ['RLS enabled in a later file: reported there', { '001_a.sql': 'CREATE TABLE docs (tenant_id uuid NOT NULL);', '002_b.sql': 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY;' }, ['002_b.sql:1']],
+      ['ALTER POLICY ... TO another role', `${TABLE}\nCREATE POLICY tenant ON docs TO app USING (${PIN});\nALTER POLICY tenant ON docs TO admin;\n${GRANT}`, ['001.sql:1']],
+      ['the only policy dropped', `${TABLE}\nCREATE POLICY tenant ON docs TO app USING (${PIN});\nDROP POLICY tenant ON docs;\n${GRANT}`, ['001.sql:1']],
+      ['RLS enabled in a later file: reported there', { '001_a.sql': `CREATE TABLE docs (tenant_id uuid NOT NULL);\n${GRANT}`, '002_b.sql': 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY;' }, ['002_b.sql:1']],
     ] as const)('%s', async (_name, sql, expected) => {
       expect(await hits(sql, APP)).toEqual(expected);
     });
