@@ -12,6 +12,11 @@
 import { ConfigCommentParser, Directive, TextSourceCodeBase, VisitNodeStep } from '@eslint/plugin-kit';
 import type { AstNode } from '../sql/parse.js';
 import { emptyParserServices, emptyScopeManager } from './javascript-rule-support.js';
+import { RULE_PREFIX } from '../findings.js';
+import { readSuppressions, SUPPRESSION_KEYWORD } from '../gate/suppressions.js';
+import type { SourceLocation } from '../model/catalog.js';
+import { SourceText } from '../sql/source.js';
+import { sqlRules } from '../../rules/sql/index.js';
 
 export interface SqlLocation {
   start: { line: number; column: number };
@@ -56,6 +61,8 @@ export interface EstreeComment {
 export const SQL_VISITOR_KEYS: Record<string, string[]> = { Script: ['body'], Statement: [] };
 
 const commentParser = new ConfigCommentParser();
+const KNOWN_RULES: ReadonlySet<string> = new Set(sqlRules.map((r) => r.id));
+const locOf = (l: SourceLocation): SqlLocation => ({ start: { line: l.line, column: l.column }, end: { line: l.endLine, column: l.endColumn } });
 const DIRECTIVE = /^\s*(?:eslint(?:-enable|-disable(?:(?:-next)?-line)?)?)(?:\s|$)/u;
 
 export class SqlSourceCode extends TextSourceCodeBase<{
@@ -149,7 +156,34 @@ export class SqlSourceCode extends TextSourceCodeBase<{
         directives.push(new Directive({ type: label.slice('eslint-'.length) as 'disable', node: comment, value: value ?? '', justification: justification ?? '' }));
       }
     }
+    this.#addIgnoreDirectives(directives, problems);
     return { problems, directives };
+  }
+
+  /**
+   * `-- rls-guard-ignore <rule>: <reason>` (src/gate/suppressions.ts), as ESLint directives, so
+   * ESLint suppresses what `rls-guard check` suppresses and reports an unused one. The comment
+   * applies to the statement that starts on its line (`eslint-disable-line`) or after it, across
+   * other comment lines (`eslint-disable-next-line` of that statement's first line).
+   */
+  #addIgnoreDirectives(directives: Directive[], problems: { ruleId: null; message: string; loc: SqlLocation }[]): void {
+    if (!this.text.includes(SUPPRESSION_KEYWORD)) return;
+    const source = new SourceText(this.text);
+    const read = readSuppressions('', { source }, KNOWN_RULES);
+    for (const p of read.problems) problems.push({ ruleId: null, message: p.message, loc: locOf(p.location) });
+    for (const suppression of read.suppressions) {
+      const comment = this.comments.find((c) => c.loc.start.line === suppression.location.line && c.loc.start.column === suppression.location.column);
+      if (!comment) continue;
+      const value = `${RULE_PREFIX}${suppression.ruleId}`;
+      const statementLine = suppression.statement ? source.position(suppression.statement.start).line : null;
+      if (statementLine === comment.loc.start.line) {
+        directives.push(new Directive({ type: 'disable-line', node: comment, value, justification: suppression.reason }));
+      } else {
+        // ESLint's disable-next-line covers the line after its node's end: end the node just above the statement.
+        const end = statementLine === null ? comment.loc.end : { line: statementLine - 1, column: 1 };
+        directives.push(new Directive({ type: 'disable-next-line', node: { ...comment, loc: { start: comment.loc.start, end } }, value, justification: suppression.reason }));
+      }
+    }
   }
 
   applyInlineConfig(): { configs: { config: { rules: Record<string, unknown> }; loc: SqlLocation }[]; problems: { ruleId: null; message: string; loc: SqlLocation }[] } {

@@ -80,8 +80,6 @@ describe('npm pack, then install into a fresh app', () => {
     expect(check.status, check.stderr).toBe(1);
     const checked = JSON.parse(check.stdout) as { filePath: string; messages: { ruleId: string; line: number }[] }[];
     expect(checked.flatMap((r) => r.messages.map((m) => `${r.filePath.slice(app.length + 1)}:${m.line} ${m.ruleId}`))).toEqual([
-      // `check` does not read `eslint-disable` comments yet (issue 16, item 5): ESLint suppresses this one.
-      'migrations/0001_schema.sql:18 rls-guard/require-tenant-column',
       'migrations/0002_isolation.sql:11 rls-guard/require-force-rls',
       'migrations/0002_isolation.sql:12 rls-guard/require-with-check',
     ]);
