@@ -5,11 +5,11 @@
  * (`appUrl ?? ownerUrl`) silently turns isolation off whenever the app URL is unset.
  * Migration scripts outside `appPaths` legitimately run as the owner and are not checked.
  */
-import path from 'node:path';
 import { AST_NODE_TYPES, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { memberName, propertyName } from '../../src/app/database-calls.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { createRule } from '../../src/app/rule-creator.js';
+import { isAppFile } from '../../src/app/app-paths.js';
 
 export type Options = [{ ownerUrlVars?: string[]; appUrlVars?: string[]; appPaths?: string[] }];
 export type MessageIds = 'ownerUrl' | 'ownerUrlFallback' | 'useAppUrl' | 'removeFallback';
@@ -46,10 +46,7 @@ export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
   create(context, [options]) {
     const config = projectConfigFor(context);
     const appPaths = options.appPaths ?? config.appPaths;
-    // Globs are relative to the config file's directory; without a config file, to ESLint's cwd.
-    const root = config.configPath ? config.rootDir : context.cwd;
-    const relative = path.relative(root, path.resolve(context.cwd, context.filename)).split(path.sep).join('/');
-    if (relative.startsWith('..') || !appPaths.some((glob) => globMatches(glob, relative))) return {};
+    if (!isAppFile(context, config, appPaths)) return {};
 
     const ownerVars = new Set(options.ownerUrlVars ?? config.ownerUrlVars);
     const appVars = options.appUrlVars ?? config.appUrlVars;
@@ -129,36 +126,6 @@ function readsAppUrl(node: TSESTree.Node, appVars: readonly string[]): boolean {
   }
   // A variable holding the app URL (`const appUrl = process.env.DATABASE_APP_URL`) counts as well.
   return node.type === AST_NODE_TYPES.Identifier;
-}
-
-/** Compiled `appPaths` globs: the same few globs are matched against every linted file. */
-const globRegExps = new Map<string, RegExp>();
-
-/** Minimal glob matching for `appPaths`: `**` any directories, `*` and `?` within one segment. */
-export function globMatches(glob: string, file: string): boolean {
-  let regExp = globRegExps.get(glob);
-  if (!regExp) {
-    regExp = globToRegExp(glob);
-    if (globRegExps.size > 1000) globRegExps.clear();
-    globRegExps.set(glob, regExp);
-  }
-  return regExp.test(file);
-}
-
-function globToRegExp(glob: string): RegExp {
-  const pattern = glob.replace(/^\.\//, '');
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === '*' && pattern[i + 1] === '*') {
-      const slash = pattern[i + 2] === '/';
-      source += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (ch === '*') source += '[^/]*';
-    else if (ch === '?') source += '[^/]';
-    else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }
 
 export default noOwnerDatabaseUrl;

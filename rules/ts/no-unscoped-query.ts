@@ -11,11 +11,17 @@ import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js
 import { tenantTablesFor, type TenantTables } from '../../src/app/tenant-tables.js';
 import { clientTypeMatcher, typeSpecifierListSchema, type TypeSpecifier } from '../../src/app/client-types.js';
 import { createRule } from '../../src/app/rule-creator.js';
+import { isAppFile } from '../../src/app/app-paths.js';
+import { ClientTransactions } from '../../src/app/client-transactions.js';
+import { statementKind } from '../../src/app/embedded-sql.js';
+import type { AstNode } from '../../src/sql/parse.js';
 
 export type Options = [
   {
     scopeFunctions?: string[];
     globalTables?: string[];
+    appPaths?: string[];
+    tenantSettings?: string[];
     clientTypes?: TypeSpecifier[];
   } & Partial<Record<keyof QueryShapes, string[]>>,
 ];
@@ -43,6 +49,8 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
         properties: {
           scopeFunctions: stringListOption('Functions that run a callback with a tenant-scoped client (default: `scopeFunctions` from rls-guard.config.json).'),
           globalTables: stringListOption('Tables shared by all tenants; a query touching only these is not flagged (default: `globalTables` from rls-guard.config.json).'),
+          appPaths: stringListOption('Globs, relative to the directory of rls-guard.config.json, of the application code this rule checks (default: `appPaths` from rls-guard.config.json).'),
+          tenantSettings: stringListOption('Settings that hold the tenant: a query after `set_config(<setting>, ..., true)` in a transaction on the same client is scoped (default: `tenantSettings` from rls-guard.config.json).'),
           clientNames: stringListOption('Variable names (or their last camelCase word) taken for database clients when no type information is available.'),
           sqlTags: stringListOption('Template tags that run SQL, as postgres.js `sql`...``.'),
           queryMethods: stringListOption('Methods whose first argument is SQL text, as `query`, `unsafe`, `$queryRawUnsafe`.'),
@@ -59,10 +67,13 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
   },
   create(context, [options]) {
     const config = projectConfigFor(context);
+    // Scripts, seeds and tooling outside the app's code run without a tenant on purpose.
+    if (!isAppFile(context, config, options.appPaths ?? config.appPaths)) return {};
     const scopeFunctions = options.scopeFunctions ?? config.scopeFunctions;
     const shapes = shapesWith(options);
     // Shared with the other rules of the file when they ask the same (the defaults, no types).
     const calls = DatabaseCalls.shared(context, shapes, scopeFunctions, clientTypeMatcher(context, options.clientTypes));
+    const transactions = new ClientTransactions(context, calls, options.tenantSettings ?? config.tenantSettings);
     let tenantTables: TenantTables | null = null;
     const touchesTenantData = (tables: string[]): boolean => {
       tenantTables ??= tenantTablesFor(config, options.globalTables ?? config.globalTables);
@@ -85,6 +96,10 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
       // tables, so a project whose queries are all scoped never replays its migrations.
       const origin = calls.clientOrigin(call.client);
       if (origin.kind !== 'global') return;
+      // Schema changes read no rows (`ALTER TABLE ... NO FORCE ...` is no-rls-bypass-in-app's).
+      if (call.statements?.length && call.statements.every(changesSchemaOnly)) return;
+      // A transaction the code opened on this client and set the tenant in, transaction-locally.
+      if (transactions.tenantSetLocallyBefore(call.client, call.call.range[0])) return;
       if (call.tables && !touchesTenantData(call.tables)) return;
       if (call.modelTables && call.modelTables.some((t) => !touchesTenantData([t]))) return;
       reported.add(call.call);
@@ -110,6 +125,16 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
     return { CallExpression: check, TaggedTemplateExpression: check };
   },
 });
+
+/** Statements that change the schema or the session and read or write no table's rows. */
+const SCHEMA_ONLY = new Set([
+  'AlterTableStmt', 'CreateStmt', 'IndexStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'GrantStmt', 'GrantRoleStmt',
+  'CommentStmt', 'CreateRoleStmt', 'AlterRoleStmt', 'CreateFunctionStmt', 'ViewStmt', 'VariableSetStmt', 'VariableShowStmt', 'TransactionStmt',
+]);
+
+function changesSchemaOnly(statement: AstNode): boolean {
+  return SCHEMA_ONLY.has(statementKind(statement));
+}
 
 /** The query shapes with the options' overrides; the defaults themselves when there is none. */
 function shapesWith(options: Options[0]): QueryShapes {

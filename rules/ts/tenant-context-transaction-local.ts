@@ -21,6 +21,7 @@ import {
 import { mayStartTransaction, mayWriteSetting, startsTransaction } from '../../src/app/embedded-sql.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { setConfigFix, tenantSettingWrites } from '../../src/app/tenant-context-sql.js';
+import { ClientTransactions } from '../../src/app/client-transactions.js';
 import { createRule } from '../../src/app/rule-creator.js';
 
 export type Options = [{ tenantSettings?: string[]; scopeFunctions?: string[] }];
@@ -59,6 +60,7 @@ export const tenantContextTransactionLocal = createRule<Options, MessageIds>({
     const calls = DatabaseCalls.shared(context, DEFAULT_QUERY_SHAPES, options.scopeFunctions ?? config.scopeFunctions);
     /** Where `BEGIN` ran, per client variable: a later write on the same client is inside it. */
     const begins = new Map<TSESLint.Scope.Variable, number[]>();
+    const transactions = new ClientTransactions(context, calls, tenantSettings);
 
     function clientVariable(site: ParsedSqlSite): TSESLint.Scope.Variable | null {
       if (!site.client) return null;
@@ -81,7 +83,9 @@ export const tenantContextTransactionLocal = createRule<Options, MessageIds>({
         }
       }
       const variable = clientVariable(site);
-      return !!variable && (begins.get(variable) ?? []).some((offset) => offset < site.call.range[0]);
+      if (!variable) return false;
+      // `BEGIN` on the client before (seen by this listener), or a TypeORM query runner's `startTransaction()`.
+      return (begins.get(variable) ?? []).some((offset) => offset < site.call.range[0]) || transactions.transactionOpenBefore(variable, site.call.range[0]);
     }
 
     return sqlSiteListener(calls, (site) => {

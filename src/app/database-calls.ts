@@ -85,6 +85,8 @@ export interface DatabaseCall {
   readonly tables: string[] | null;
   /** For a Prisma model, the table names it may be mapped to (`OrderItem`, `order_item`): any one. */
   modelTables?: string[];
+  /** For SQL text: its statements (parsed on first read); null when it does not parse or is dynamic. */
+  readonly statements?: AstNode[] | null;
 }
 
 type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
@@ -192,6 +194,8 @@ export class DatabaseCalls {
     if (!first || first.type === AST_NODE_TYPES.TaggedTemplateExpression || first.type === AST_NODE_TYPES.SpreadElement) return null;
     const byType = this.clientByType(method.object);
     if (byType === false) return null;
+    // An options object without `text` is not node-postgres' query config: Apollo's `client.query({ query })`.
+    if (first.type === AST_NODE_TYPES.ObjectExpression && !first.properties.some((p) => p.type === AST_NODE_TYPES.SpreadElement || propertyName(p) === 'text')) return null;
     const sql = this.sqlOfArgument(first);
     const client = this.isBuilderImport(rootOf(method.object)) ? null : method.object;
     if (sql) {
@@ -460,6 +464,9 @@ function sqlCall(call: TSESTree.Node, client: TSESTree.Expression, sql: Embedded
     client,
     get tables() {
       return sql?.statements ? tablesOfStatements(sql) : null;
+    },
+    get statements() {
+      return sql?.statements ?? null;
     },
   };
 }

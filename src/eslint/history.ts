@@ -3,6 +3,7 @@
  * every SQL rule on a file, and an editor lints the same file on every keystroke, so parses are
  * cached per file (src/sql/file-cache.ts) and analyses per history (by every file's identity).
  */
+import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { MigrationAnalyzer, type MigrationAnalysis } from '../check.js';
 import { resolveConfig, type ResolvedConfig } from '../config.js';
@@ -12,26 +13,32 @@ import { parsedFile } from '../sql/file-cache.js';
 const analyses = new Map<string, MigrationAnalysis>();
 const MAX_ANALYSES = 8;
 
-function tryDiscover(paths: string[], config: ResolvedConfig): string[] {
+/** The migration files of `paths` in order; null when they cannot be discovered (a configuration error, which `rls-guard check` reports). */
+function tryDiscover(paths: string[], config: ResolvedConfig): string[] | null {
   try {
     return discoverMigrations(paths, config).map((f) => f.path);
   } catch {
-    return [];
+    return null;
   }
 }
 
 /**
- * The files replayed with `file`, in order: the configured history, else its directory, else
- * itself. A down or undo migration belongs to no forward history: none (as `rls-guard check`
- * never replays it, it reports nothing on it either).
+ * The files replayed with `file`, in order. With an rls-guard.config.json, the configured
+ * history, and none for a `.sql` file outside it: a query file (pgtyped, sqlc), a seed or a
+ * fixture is not a migration, and the migration rules have nothing to say about it. Without a
+ * config file (or with one whose migrations cannot be found), and for a file not on disk yet, the
+ * file's directory, else the file alone. A down or undo migration belongs to no forward history: none (as `rls-guard check` never
+ * replays it, it reports nothing on it either).
  */
 export function historyFor(file: string, config: ResolvedConfig): string[] {
   if (isRollbackMigration(basename(file))) return [];
   if (config.configPath) {
     const configured = tryDiscover([], config);
-    if (configured.includes(file)) return configured;
+    if (configured?.includes(file)) return configured;
+    // Not yet on disk (an editor's unsaved buffer) is not "outside the history": it is analyzed as before.
+    if (configured && existsSync(file)) return [];
   }
-  const sameDirectory = tryDiscover([dirname(file)], { ...config, configPath: null });
+  const sameDirectory = tryDiscover([dirname(file)], { ...config, configPath: null }) ?? [];
   if (sameDirectory.includes(file)) return sameDirectory;
   return [file];
 }

@@ -6,7 +6,7 @@
 import { lexScript } from '../sql/lexer.js';
 import { parseScript } from '../sql/parse.js';
 import type { SourceText } from '../sql/source.js';
-import { SqlSourceCode, type SqlLocation, type SqlProgram } from './sql-source-code.js';
+import { SQL_VISITOR_KEYS, SqlSourceCode, type SqlLocation, type SqlScript } from './sql-source-code.js';
 
 function loc(source: SourceText, start: number, end: number): SqlLocation {
   const s = source.position(start);
@@ -19,20 +19,24 @@ export const sqlLanguage = {
   lineStart: 1 as const,
   columnStart: 1 as const,
   nodeTypeKey: 'type',
-  visitorKeys: { Program: ['body'], Statement: [] },
+  visitorKeys: SQL_VISITOR_KEYS,
   defaultLanguageOptions: {},
 
-  validateLanguageOptions(options: Record<string, unknown>): void {
-    const unknown = Object.keys(options ?? {});
-    if (unknown.length > 0) throw new TypeError(`rls-guard/sql takes no language options (got ${unknown.join(', ')})`);
-  },
+  /**
+   * The SQL language has no options of its own. A flat config object without `files` (the base
+   * object of typescript-eslint's configs, `@eslint/js`'s, a `{ languageOptions: { globals } }`
+   * object) merges its JavaScript language options into every file's config, `.sql` included:
+   * they are accepted and ignored, as @eslint/json and @eslint/css ignore options they do not
+   * define, so combining presets never fails.
+   */
+  validateLanguageOptions(_options: Record<string, unknown>): void {},
 
-  parse(file: { body: string | Uint8Array }): { ok: true; ast: SqlProgram } {
+  parse(file: { body: string | Uint8Array }): { ok: true; ast: SqlScript } {
     const text = typeof file.body === 'string' ? file.body : new TextDecoder().decode(file.body);
     const script = parseScript(text);
     const { comments } = lexScript(text);
-    const ast: SqlProgram = {
-      type: 'Program',
+    const ast: SqlScript = {
+      type: 'Script',
       body: script.statements.map((s) => ({ type: 'Statement', kind: s.kind, pg: s.node, range: [s.start, s.end], loc: loc(script.source, s.start, s.end) })),
       comments: comments.map((c) => ({
         type: c.type,
@@ -46,7 +50,7 @@ export const sqlLanguage = {
     return { ok: true, ast };
   },
 
-  createSourceCode(file: { body: string | Uint8Array }, input: { ast: SqlProgram }): SqlSourceCode {
+  createSourceCode(file: { body: string | Uint8Array }, input: { ast: SqlScript }): SqlSourceCode {
     const text = typeof file.body === 'string' ? file.body : new TextDecoder().decode(file.body);
     return new SqlSourceCode({ text, ast: input.ast });
   },

@@ -39,7 +39,7 @@ function toEslintRule(rule: SqlRule) {
     },
     create(context: SqlRuleContextLike) {
       return {
-        Program() {
+        Script() {
           const { analysis, file } = analysisFor(context);
           for (const finding of analysis.findings) {
             if (finding.ruleId !== rule.id || finding.location.file !== file) continue;

@@ -1,5 +1,6 @@
 /**
- * SQL suppression comments, for teams that run `rls-guard check` rather than ESLint:
+ * SQL suppression comments, for teams that run `rls-guard check` rather than ESLint (ESLint reads
+ * them too, src/eslint/sql-source-code.ts; and `check` reads ESLint's, eslint-directives.ts):
  *
  *     -- rls-guard-ignore require-force-rls: the owner never queries this table
  *     ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
@@ -13,6 +14,7 @@ import type { DirectiveProblem, Finding, Problem } from '../findings.js';
 import { RULE_PREFIX } from '../findings.js';
 import type { SourceLocation } from '../model/catalog.js';
 import { lexScript, type CommentRange, type StatementRange } from '../sql/lexer.js';
+import { readEslintDirectives, suppressingDirective, unusedDirectiveProblems, type EslintDirective } from './eslint-directives.js';
 import type { SourceText } from '../sql/source.js';
 
 export const SUPPRESSION_KEYWORD = 'rls-guard-ignore';
@@ -124,29 +126,41 @@ function offsetOf(source: SourceText, line: number, column: number): number {
   return (source.lineStarts[line - 1] ?? source.text.length) + column - 1;
 }
 
-/** Applies the suppression comments of every analyzed file to the findings. */
+/**
+ * Applies the suppression comments of every analyzed file to the findings: `rls-guard-ignore`
+ * first, then ESLint's `eslint-disable` comments for rls-guard rules.
+ */
 export function applySuppressions(findings: readonly Finding[], scripts: ReadonlyMap<string, ScriptLike>, knownRules: ReadonlySet<string>): SuppressionResult {
   const problems: Problem[] = [];
   const suppressed: SuppressionResult['suppressed'] = [];
   const byFile = new Map<string, Suppression[]>();
+  const eslintByFile = new Map<string, EslintDirective[]>();
   for (const [file, script] of scripts) {
     const read = readSuppressions(file, script, knownRules);
     byFile.set(file, read.suppressions);
     problems.push(...read.problems);
+    eslintByFile.set(file, readEslintDirectives(file, script.source));
   }
   const used = new Set<Suppression>();
+  const usedEslint = new Map<EslintDirective, Set<string>>();
   for (const finding of findings) {
     const script = scripts.get(finding.location.file);
     const candidates = byFile.get(finding.location.file) ?? [];
     const at = script ? offsetOf(script.source, finding.location.line, finding.location.column) : -1;
     const match = candidates.find((s) => s.ruleId === finding.ruleId && s.statement !== null && at >= s.statement.start && at <= s.statement.end);
+    const directive = match ? undefined : suppressingDirective(finding, eslintByFile.get(finding.location.file) ?? []);
     if (match) {
       used.add(match);
       suppressed.push({ finding, reason: match.reason });
+    } else if (directive) {
+      if (!usedEslint.has(directive)) usedEslint.set(directive, new Set());
+      usedEslint.get(directive)!.add(finding.ruleId);
+      suppressed.push({ finding, reason: directive.justification });
     } else {
       problems.push(finding);
     }
   }
+  for (const directives of eslintByFile.values()) problems.push(...unusedDirectiveProblems(directives, usedEslint));
   for (const list of byFile.values()) {
     for (const s of list) {
       if (used.has(s)) continue;

@@ -1,7 +1,8 @@
 import { noUnscopedQuery } from '../../rules/ts/no-unscoped-query.js';
 import { RuleTester, serviceFile } from './rule-tester.js';
 
-const ruleTester = new RuleTester();
+// Default file names under `src/`: the default `appPaths`, which no-unscoped-query checks.
+const ruleTester = new RuleTester({ defaultFilenames: { ts: 'src/file.ts', tsx: 'src/react.tsx' } });
 
 ruleTester.run('no-unscoped-query', noUnscopedQuery, {
   valid: [
@@ -53,6 +54,27 @@ ruleTester.run('no-unscoped-query', noUnscopedQuery, {
     { code: "pool.query('SELECT code, name FROM countries');", filename: serviceFile('src/countries.ts') },
     // Options come from the rls-guard.config.json found above the file.
     { code: "inTenant(id, (db) => db.query('SELECT * FROM orders')); pool.query('SELECT * FROM plans');", filename: serviceFile('src/orders.ts') },
+    // A transaction the code opens itself and sets the tenant in, transaction-locally, before the query.
+    `await sql.begin(async (tx) => {
+       await tx\`SELECT set_config('app.current_tenant', \${tenantId}, true)\`;
+       return tx\`SELECT * FROM orders\`;
+     });`,
+    `const client = await pool.connect();
+     await client.query('BEGIN');
+     await client.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);
+     await client.query('SELECT * FROM orders');`,
+    // TypeORM: a query runner after startTransaction().
+    `const queryRunner = dataSource.createQueryRunner();
+     await queryRunner.startTransaction();
+     await queryRunner.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);
+     await queryRunner.query('SELECT * FROM orders');`,
+    // Apollo/GraphQL: an options object without node-postgres' \`text\` is not SQL.
+    'const { data } = await client.query({ query: GET_USERS, variables: { id } });',
+    // A schema change reads no rows: no-rls-bypass-in-app reports this one.
+    "await knex.raw('ALTER TABLE orders NO FORCE ROW LEVEL SECURITY');",
+    // Outside appPaths (default `src/**`): scripts, seeds and tooling query without a tenant on purpose.
+    { code: "await pool.query('SELECT * FROM orders');", filename: 'scripts/backfill.ts' },
+    { code: "await pool.query('SELECT * FROM orders');", filename: 'src/jobs/report.ts', options: [{ appPaths: ['src/api/**'] }] },
   ],
   invalid: [
     {
@@ -85,6 +107,36 @@ await client.query('SELECT * FROM orders');`,
     },
     // A transaction is not a tenant scope.
     { code: 'await prisma.$transaction(async (tx) => tx.order.findMany());', errors: [{ messageId: 'unscoped', line: 1 }] },
+    // A transaction without the tenant set in it, or set only after the query, or at session level.
+    { code: 'await sql.begin(async (tx) => tx`SELECT * FROM orders`);', errors: [{ messageId: 'unscoped', line: 1, data: { client: 'tx', scopes: '`withTenant`' } }] },
+    {
+      code: `await sql.begin(async (tx) => {
+  await tx\`SELECT * FROM orders\`;
+  await tx\`SELECT set_config('app.current_tenant', \${tenantId}, true)\`;
+});`,
+      errors: [{ messageId: 'unscoped', line: 2, data: { client: 'tx', scopes: '`withTenant`' } }],
+    },
+    {
+      code: `const client = await pool.connect();
+await client.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);
+await client.query('SELECT * FROM orders');`,
+      errors: [{ messageId: 'unscoped', line: 3, data: { client: 'client', scopes: '`withTenant`' } }],
+    },
+    {
+      code: `const client = await pool.connect();
+await client.query('BEGIN');
+await client.query("SELECT set_config('app.current_tenant', $1, false)", [tenantId]);
+await client.query('SELECT * FROM orders');`,
+      errors: [{ messageId: 'unscoped', line: 4, data: { client: 'client', scopes: '`withTenant`' } }],
+    },
+    // The tenant set on another client does not scope this one.
+    {
+      code: `const client = await pool.connect();
+await client.query('BEGIN');
+await client.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);
+await pool.query('SELECT * FROM orders');`,
+      errors: [{ messageId: 'unscoped', line: 4, data: { client: 'pool', scopes: '`withTenant`' } }],
+    },
     // Inside the scope, but on the global pool instead of the scoped client.
     {
       code: `export async function latestSnapshot(tenantId: string) {

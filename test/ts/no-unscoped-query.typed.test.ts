@@ -10,7 +10,8 @@ const typedDir = path.join(serviceDir, '..', 'typed');
 const ruleTester = new RuleTester({
   languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: typedDir } },
 });
-const filename = 'file.ts';
+// Under `src/`: the default `appPaths`, which no-unscoped-query checks.
+const filename = 'src/file.ts';
 
 ruleTester.run('no-unscoped-query (typed)', noUnscopedQuery, {
   valid: [

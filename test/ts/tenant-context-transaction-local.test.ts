@@ -5,6 +5,10 @@ const ruleTester = new RuleTester();
 
 ruleTester.run('tenant-context-transaction-local', tenantContextTransactionLocal, {
   valid: [
+    // TypeORM: after the query runner's startTransaction().
+    `const queryRunner = dataSource.createQueryRunner();
+await queryRunner.startTransaction();
+await queryRunner.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);`,
     // After BEGIN on the same client, transaction-local.
     `export async function withTenant(tenantId, fn) {
   const client = await pool.connect();
@@ -74,6 +78,13 @@ ruleTester.run('tenant-context-transaction-local', tenantContextTransactionLocal
   await pool.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);
   return pool.query('SELECT * FROM orders');
 }`,
+      errors: [{ messageId: 'outsideTransaction', line: 2, data: { setting: 'app.current_tenant' } }],
+    },
+    // startTransaction() after the write does not cover it.
+    {
+      code: `const queryRunner = dataSource.createQueryRunner();
+await queryRunner.query("SELECT set_config('app.current_tenant', $1, true)", [tenantId]);
+await queryRunner.startTransaction();`,
       errors: [{ messageId: 'outsideTransaction', line: 2, data: { setting: 'app.current_tenant' } }],
     },
     // The scope implementation forgot BEGIN.
