@@ -99,7 +99,7 @@ describe('combined with other presets', () => {
 });
 
 describe('what JavaScript rules read on a .sql file', () => {
-  const text = '\uFEFF-- TODO: rename\u00a0this table\nCREATE TABLE x (tenant_id uuid NOT NULL);\n/* FIXME */ SELECT   1 ;\t\n';
+  const text = '\uFEFF-- TODO: rename\u00a0this table\nCREATE TABLE x (tenant_id uuid NOT NULL);\n/* FIXME */ SELECT   1 ;\t\nGRANT SELECT ON x TO app_user;\n';
   const filePath = resolve(cwd, 'migrations', '0003_scratch.sql');
 
   it('every core rule and every typescript-eslint rule, typed ones included, can be created and reports nothing', async () => {
