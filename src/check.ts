@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Tenancy } from './analysis/tenancy.js';
 import type { ResolvedConfig, SeveritySetting } from './config.js';
 import type { Finding, Severity } from './findings.js';
-import { discoverMigrations } from './migrations/discover.js';
+import { discoverGatedMigrations } from './migrations/discover.js';
 import type { Catalog, SourceLocation } from './model/catalog.js';
 import { REPLAYED_STATEMENT_KINDS, Replayer } from './model/replay.js';
 import { toFinding, type SqlRuleContext } from './rule.js';
@@ -96,6 +96,8 @@ export function compareFindings(a: Finding, b: Finding): number {
 export interface CheckOptions {
   paths: string[];
   config: ResolvedConfig;
+  /** Let a history with no migration pass (every path must still exist). */
+  allowEmpty?: boolean;
 }
 
 export interface CheckResult {
@@ -105,9 +107,12 @@ export interface CheckResult {
   analysis: MigrationAnalysis;
 }
 
-/** Discovers, reads and analyzes migrations. Throws MigrationPathError for a path that does not exist. */
+/**
+ * Discovers, reads and analyzes migrations. Throws MigrationPathError for a path that does not
+ * exist or holds no migration (unless `allowEmpty`): nothing checked is never a pass.
+ */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
-  const files = discoverMigrations(options.paths, options.config).map((f) => f.path);
+  const files = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty }).map((f) => f.path);
   const sources = files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   // Large histories are parsed across cores, keeping only statements the model replays, and each
   // file is replayed as soon as it and those before it are parsed; its AST is then dropped (the

@@ -31,6 +31,7 @@ Options:
   --baseline <file>     accept the findings recorded in this file; fail only on new ones
   --update-baseline     write the current findings to the --baseline file
   --max-warnings <n>    exit 1 when there are more than n warnings
+  --allow-empty         pass when there is no migration (a path that does not exist still fails)
   --no-color            plain output
   -h, --help            show this help
 
@@ -39,6 +40,10 @@ first line): -- rls-guard-ignore <rule>: <reason>
 
 Environment: RLS_GUARD_PARSE_WORKERS=<n> parses with n worker threads besides the main one
 (default 0; see docs/benchmarks.md).
+
+A migrations path, given or configured, that does not exist or holds no migration file is a
+configuration error: nothing checked is never a pass. A directory holding only a .gitkeep or
+.keep placeholder is empty on purpose.
 
 Exit codes: 0 no errors, 1 errors (or too many warnings), 2 usage or configuration error.`;
 
@@ -57,6 +62,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
         baseline: { type: 'string' },
         'update-baseline': { type: 'boolean' },
         'max-warnings': { type: 'string' },
+        'allow-empty': { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -107,7 +113,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     const config = resolveConfig({ explicit: args.values.config ? resolve(io.cwd, args.values.config) : undefined, start: paths[0] ?? io.cwd });
     if (since) changed = since.changedFilesSince(args.values.since!, config.rootDir);
     if (baselines && !updateBaseline) baseline = baselines.loadBaseline(baselineFile!);
-    result = await runCheck({ paths, config });
+    result = await runCheck({ paths, config, allowEmpty: args.values['allow-empty'] === true });
   } catch (error) {
     if (
       error instanceof ConfigError ||

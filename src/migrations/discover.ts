@@ -16,9 +16,13 @@ export interface MigrationFile {
   path: string;
 }
 
+/** A migrations path that does not exist or holds no migration: a configuration error (exit 2). */
 export class MigrationPathError extends Error {
-  constructor(readonly path: string) {
-    super(`${path}: no such file or directory`);
+  constructor(
+    readonly path: string,
+    reason = 'no such file or directory',
+  ) {
+    super(`${path}: ${reason}`);
     this.name = 'MigrationPathError';
   }
 }
@@ -89,34 +93,101 @@ export function orderMigrationFiles(paths: string[]): string[] {
   });
 }
 
+/** A path migrations are looked for in, and why: given on the command line, or configured. */
+interface MigrationRoot {
+  path: string;
+  /** Where the path came from, for messages: `"migrations" in <config file>`, or null when given. */
+  origin: string | null;
+}
+
 /**
- * The migration files to replay. With no paths, the config's `migrations` (relative to the config
- * file). A directory that holds the config file stands for the project: its configured migrations.
- * Any other directory is a migrations directory. A single file is analyzed alone.
+ * The roots to look in. With no paths, the config's `migrations` (relative to the config file). A
+ * directory that holds the config file stands for the project: its configured migrations.
  */
-export function discoverMigrations(paths: string[], config: ResolvedConfig): MigrationFile[] {
-  const roots = paths.length > 0 ? paths.map((p) => resolve(p)) : config.migrations.map((m) => resolve(config.rootDir, m));
+function migrationRoots(paths: string[], config: ResolvedConfig): MigrationRoot[] {
+  const configured = (): MigrationRoot[] => {
+    const origin = config.configPath ? `"migrations" in ${config.configPath}` : 'the default "migrations": no rls-guard.config.json found';
+    return config.migrations.map((m) => ({ path: resolve(config.rootDir, m), origin }));
+  };
+  if (paths.length === 0) return configured();
+  return paths.flatMap((p) => {
+    const path = resolve(p);
+    const isProject = config.configPath !== null && resolve(config.rootDir) === path && existsSync(path) && statSync(path).isDirectory();
+    return isProject ? configured() : [{ path, origin: null }];
+  });
+}
+
+function filesOfRoots(roots: readonly MigrationRoot[], onMissing: (root: MigrationRoot) => void, onEmpty: (root: MigrationRoot) => void): MigrationFile[] {
   const files: string[] = [];
   const explicitFiles: string[] = [];
   for (const root of roots) {
-    if (!existsSync(root)) {
-      if (paths.length === 0) continue; // a configured directory that does not exist yet: nothing to check
-      throw new MigrationPathError(root);
+    if (!existsSync(root.path)) {
+      onMissing(root);
+      continue;
     }
-    if (statSync(root).isDirectory()) {
-      if (paths.length > 0 && config.configPath && resolve(config.rootDir) === root) {
-        for (const m of config.migrations) {
-          const dir = resolve(config.rootDir, m);
-          if (existsSync(dir)) files.push(...(statSync(dir).isDirectory() ? filesInDirectory(dir) : [dir]));
-        }
-      } else {
-        files.push(...filesInDirectory(root));
-      }
+    if (statSync(root.path).isDirectory()) {
+      const found = filesInDirectory(root.path);
+      if (found.length === 0) onEmpty(root);
+      files.push(...found);
     } else {
-      explicitFiles.push(root);
+      explicitFiles.push(root.path);
     }
   }
   files.push(...orderMigrationFiles(explicitFiles));
   const seen = new Set<string>();
   return files.filter((f) => (seen.has(f) ? false : (seen.add(f), true))).map((path) => ({ path }));
+}
+
+/**
+ * The migration files to replay, leniently, for the editor and the app rules' tenant model: a
+ * configured directory that does not exist (yet) contributes nothing. A given path that does not
+ * exist throws MigrationPathError. A single file is analyzed alone.
+ */
+export function discoverMigrations(paths: string[], config: ResolvedConfig): MigrationFile[] {
+  return filesOfRoots(
+    migrationRoots(paths, config),
+    (root) => {
+      if (root.origin === null) throw new MigrationPathError(root.path);
+    },
+    () => {},
+  );
+}
+
+/** Files that mark a directory as empty on purpose (git keeps no empty directory). */
+const PLACEHOLDERS = new Set(['.gitkeep', '.keep']);
+
+function isEmptyOnPurpose(dir: string): boolean {
+  const names = readdirSync(dir);
+  return names.length > 0 && names.every((name) => PLACEHOLDERS.has(name));
+}
+
+export interface GateOptions {
+  /** An empty history passes: no path may be missing, but none needs to hold a migration. */
+  allowEmpty?: boolean;
+}
+
+/**
+ * The migration files a gate (`check`, `verify`) replays. Nothing checked is an error: every path,
+ * given or configured, must exist and hold a migration, else MigrationPathError names it (and, for
+ * a configured one, the setting). An empty history passes only with `allowEmpty`, or where the
+ * directory holds nothing but a `.gitkeep` or `.keep` placeholder.
+ */
+export function discoverGatedMigrations(paths: string[], config: ResolvedConfig, options: GateOptions = {}): MigrationFile[] {
+  const problems: MigrationPathError[] = [];
+  const files = filesOfRoots(
+    migrationRoots(paths, config),
+    (root) => problems.push(new MigrationPathError(root.path, `no such file or directory${root.origin ? ` (${root.origin})` : ''}`)),
+    (root) => {
+      if (options.allowEmpty || isEmptyOnPurpose(root.path)) return;
+      const why = root.origin ? ` (${root.origin})` : '';
+      problems.push(new MigrationPathError(root.path, `no migration file (*.sql) in this directory${why}; pass --allow-empty if the history is empty on purpose`));
+    },
+  );
+  if (problems.length > 0) {
+    // Every bad path at once, one per line: fixing them one run at a time is tedious.
+    const error = problems[0]!;
+    if (problems.length > 1) error.message = problems.map((p) => p.message).join('\n');
+    throw error;
+  }
+  return files;
 }
