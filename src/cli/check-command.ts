@@ -1,6 +1,7 @@
 /** `rls-guard check [paths...]`: the CI gate. Exit 0 clean, 1 errors found, 2 usage or configuration error. */
 // Output formats and the --since / --baseline machinery are imported when asked for: a pre-commit
 // hook pays start-up on every run, and most runs need only one format.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCheck } from '../check.js';
@@ -102,6 +103,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const baselineFile = args.values.baseline === undefined ? null : resolve(io.cwd, args.values.baseline);
   const updateBaseline = args.values['update-baseline'] === true;
   if (updateBaseline && baselineFile === null) return usageError('--update-baseline needs --baseline <file> to know where to write');
+  if (baselineFile !== null && isDirectory(baselineFile)) return usageError(`--baseline ${baselineFile}: is a directory; give the path of the baseline file`);
 
   const paths = args.positionals.map((p) => resolve(io.cwd, p));
   const since = args.values.since === undefined ? null : await import('../gate/since.js');
@@ -133,7 +135,11 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (baselines && baselineFile !== null) {
     if (updateBaseline) {
       baseline = baselines.createBaseline(problems, baselineFile);
-      baselines.writeBaseline(baselineFile, baseline);
+      try {
+        baselines.writeBaseline(baselineFile, baseline);
+      } catch (error) {
+        return usageError(`--update-baseline: cannot write ${baselineFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
       const total = baseline.findings.reduce((n, e) => n + e.count, 0);
       io.stderr(`rls-guard: wrote ${baselineFile} (${total} finding${total === 1 ? '' : 's'})\n`);
     }
@@ -185,4 +191,12 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

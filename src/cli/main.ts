@@ -8,7 +8,7 @@ Commands:
   probe --url URL     connect as the app role and prove isolation on a live database (rolled back)
   verify [paths...]   apply the migrations to an embedded PostgreSQL and probe them as the app role
 
-Run "rls-guard <command> --help" for a command's options.`;
+Run "rls-guard <command> --help" for a command's options, "rls-guard --version" for the version.`;
 
 export async function main(argv: string[]): Promise<number> {
   const io = {
@@ -26,6 +26,13 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('../probe/command.js')).probeCommand(rest, { ...io, env: process.env });
     case 'verify':
       return (await import('../verify/command.js')).verifyCommand(rest, { ...io, env: process.env });
+    case '--version':
+    case '-v':
+    case 'version': {
+      const { PACKAGE_VERSION } = await import('../package-root.js');
+      io.stdout(`${PACKAGE_VERSION}\n`);
+      return 0;
+    }
     case undefined:
     case '-h':
     case '--help':
