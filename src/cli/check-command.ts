@@ -12,6 +12,7 @@ import { toLintResults } from '../format/results.js';
 import type { Baseline } from '../gate/baseline.js';
 import { applySuppressions } from '../gate/suppressions.js';
 import { MigrationPathError } from '../migrations/discover.js';
+import { configuredMaxFileBytes, FileSizeSettingError, parseFileSize } from '../migrations/read.js';
 import { WorkersSettingError } from '../sql/parse-pool.js';
 import { sqlRules } from '../../rules/sql/index.js';
 
@@ -33,6 +34,9 @@ Options:
   --update-baseline     write the current findings to the --baseline file
   --max-warnings <n>    exit 1 when there are more than n warnings
   --allow-empty         pass when there is no migration (a path that does not exist still fails)
+  --max-file-size <n>   report and skip migration files over n bytes (or 32m, 512k; default 32m,
+                        or RLS_GUARD_MAX_FILE_SIZE)
+  --debug               print the stack of an internal error
   --no-color            plain output
   -h, --help            show this help
 
@@ -64,6 +68,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
         'update-baseline': { type: 'boolean' },
         'max-warnings': { type: 'string' },
         'allow-empty': { type: 'boolean' },
+        'max-file-size': { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -100,6 +105,13 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       return usageError(`--max-warnings expects a non-negative integer (got "${args.values['max-warnings']}")`);
     }
   }
+  let maxFileBytes: number;
+  try {
+    maxFileBytes = args.values['max-file-size'] === undefined ? configuredMaxFileBytes() : parseFileSize(args.values['max-file-size'], '--max-file-size');
+  } catch (error) {
+    if (error instanceof FileSizeSettingError) return usageError(error.message);
+    throw error;
+  }
   const baselineFile = args.values.baseline === undefined ? null : resolve(io.cwd, args.values.baseline);
   const updateBaseline = args.values['update-baseline'] === true;
   if (updateBaseline && baselineFile === null) return usageError('--update-baseline needs --baseline <file> to know where to write');
@@ -115,7 +127,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     const config = resolveConfig({ explicit: args.values.config ? resolve(io.cwd, args.values.config) : undefined, start: paths[0] ?? io.cwd });
     if (since) changed = since.changedFilesSince(args.values.since!, config.rootDir);
     if (baselines && !updateBaseline) baseline = baselines.loadBaseline(baselineFile!);
-    result = await runCheck({ paths, config, allowEmpty: args.values['allow-empty'] === true });
+    result = await runCheck({ paths, config, allowEmpty: args.values['allow-empty'] === true, maxFileBytes });
   } catch (error) {
     if (
       error instanceof ConfigError ||

@@ -7,9 +7,10 @@
  * `NNNN_name.sql` with `--> statement-breakpoint` separators (comments to the parser); and one
  * directory per migration holding `up.sql` (never `down.sql`).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config.js';
+import { describeFsError } from './read.js';
 
 export interface MigrationFile {
   /** Absolute path. */
@@ -65,23 +66,56 @@ function isSkippedFile(name: string): boolean {
   return !name.toLowerCase().endsWith('.sql') || isRollbackMigration(name);
 }
 
-/** The migration files of one directory, in application order. */
-function filesInDirectory(dir: string): string[] {
+/** A path discovery could not look into (an unreadable directory, a link loop), with the reason. */
+export interface DiscoveryProblem {
+  path: string;
+  reason: string;
+}
+
+/**
+ * The migration files of one directory, in application order. A directory that cannot be read or
+ * that a symbolic link leads back into is a problem, and the rest is still listed; a link whose
+ * target cannot be examined (dangling, a loop of links) is listed as a file, for the reader to
+ * report with the reason.
+ */
+function filesInDirectory(dir: string, problems: DiscoveryProblem[], ancestors: ReadonlySet<string> = new Set()): string[] {
+  let real: string;
+  let listing;
+  try {
+    real = realpathSync(dir);
+    listing = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    problems.push({ path: dir, reason: `cannot read the directory: ${describeFsError(error)}` });
+    return [];
+  }
+  if (ancestors.has(real)) {
+    problems.push({ path: dir, reason: `a symbolic link loop: it leads back to ${real}, not read again` });
+    return [];
+  }
+  const inside = new Set(ancestors).add(real);
   const entries: { key: (string | bigint)[]; files: string[] }[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  for (const entry of listing) {
     if (entry.name.startsWith('.')) continue;
     const full = join(dir, entry.name);
-    if (entry.isDirectory() || (entry.isSymbolicLink() && statSync(full).isDirectory())) {
+    if (entry.isDirectory() || (entry.isSymbolicLink() && isDirectoryTarget(full))) {
       if (entry.name === 'node_modules' || entry.name === 'meta') continue;
       // Prisma: <ts>_<name>/migration.sql; one directory per migration: <name>/up.sql.
       const single = ['migration.sql', 'up.sql'].map((f) => join(full, f)).find((f) => existsSync(f));
-      entries.push({ key: sortKey(entry.name), files: single ? [single] : filesInDirectory(full) });
+      entries.push({ key: sortKey(entry.name), files: single ? [single] : filesInDirectory(full, problems, inside) });
     } else if (!isSkippedFile(entry.name)) {
       entries.push({ key: sortKey(entry.name), files: [full] });
     }
   }
   entries.sort((a, b) => compareKeys(a.key, b.key));
   return entries.flatMap((e) => e.files);
+}
+
+function isDirectoryTarget(link: string): boolean {
+  try {
+    return statSync(link).isDirectory();
+  } catch {
+    return false; // dangling or a loop of links: the reader reports it
+  }
 }
 
 /** Orders explicit files the way a directory listing of them would be ordered. */
@@ -117,7 +151,12 @@ function migrationRoots(paths: string[], config: ResolvedConfig): MigrationRoot[
   });
 }
 
-function filesOfRoots(roots: readonly MigrationRoot[], onMissing: (root: MigrationRoot) => void, onEmpty: (root: MigrationRoot) => void): MigrationFile[] {
+function filesOfRoots(
+  roots: readonly MigrationRoot[],
+  onMissing: (root: MigrationRoot) => void,
+  onEmpty: (root: MigrationRoot) => void,
+  problems: DiscoveryProblem[] = [],
+): MigrationFile[] {
   const files: string[] = [];
   const explicitFiles: string[] = [];
   for (const root of roots) {
@@ -126,8 +165,10 @@ function filesOfRoots(roots: readonly MigrationRoot[], onMissing: (root: Migrati
       continue;
     }
     if (statSync(root.path).isDirectory()) {
-      const found = filesInDirectory(root.path);
-      if (found.length === 0) onEmpty(root);
+      const before = problems.length;
+      const found = filesInDirectory(root.path, problems);
+      // A directory whose contents could not be read is reported as such, not as empty.
+      if (found.length === 0 && problems.length === before) onEmpty(root);
       files.push(...found);
     } else {
       explicitFiles.push(root.path);
@@ -170,10 +211,12 @@ export interface GateOptions {
  * The migration files a gate (`check`, `verify`) replays. Nothing checked is an error: every path,
  * given or configured, must exist and hold a migration, else MigrationPathError names it (and, for
  * a configured one, the setting). An empty history passes only with `allowEmpty`, or where the
- * directory holds nothing but a `.gitkeep` or `.keep` placeholder.
+ * directory holds nothing but a `.gitkeep` or `.keep` placeholder. Directories that could not be
+ * read are returned as problems, for the gate to report beside the findings of the rest.
  */
-export function discoverGatedMigrations(paths: string[], config: ResolvedConfig, options: GateOptions = {}): MigrationFile[] {
+export function discoverGatedMigrations(paths: string[], config: ResolvedConfig, options: GateOptions = {}): { files: MigrationFile[]; problems: DiscoveryProblem[] } {
   const problems: MigrationPathError[] = [];
+  const unreadable: DiscoveryProblem[] = [];
   const files = filesOfRoots(
     migrationRoots(paths, config),
     (root) => problems.push(new MigrationPathError(root.path, `no such file or directory${root.origin ? ` (${root.origin})` : ''}`)),
@@ -182,6 +225,7 @@ export function discoverGatedMigrations(paths: string[], config: ResolvedConfig,
       const why = root.origin ? ` (${root.origin})` : '';
       problems.push(new MigrationPathError(root.path, `no migration file (*.sql) in this directory${why}; pass --allow-empty if the history is empty on purpose`));
     },
+    unreadable,
   );
   if (problems.length > 0) {
     // Every bad path at once, one per line: fixing them one run at a time is tedious.
@@ -189,5 +233,5 @@ export function discoverGatedMigrations(paths: string[], config: ResolvedConfig,
     if (problems.length > 1) error.message = problems.map((p) => p.message).join('\n');
     throw error;
   }
-  return files;
+  return { files, problems: unreadable };
 }

@@ -107,7 +107,7 @@ function isTenantTable(table: TableRow, config: ResolvedConfig): boolean {
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   await loadSqlParser();
-  const files = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty }).map((f) => f.path);
+  const files = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty }).files.map((f) => f.path);
   const scripts = readMigrations(files);
   const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty });
   const db = options.url ? await openScratch(options.url) : await openPglite();
