@@ -60,8 +60,8 @@ interface RawParse {
 
 interface SqlErrorLike {
   message: string;
-  /** 0-based byte offset of the error in the parsed text. */
-  cursorByte: number;
+  /** 0-based position of the error in the parsed text, in code points (PostgreSQL counts characters). */
+  cursor: number;
 }
 
 /**
@@ -127,10 +127,7 @@ function parseStatementByStatement(source: SourceText, text: string, keep: Reado
       failures.push({ message: failureReason(error), offset: skipTrivia(text, range.start, range.end) });
       continue;
     }
-    if (!parsed.ok) {
-      const cursor = parsed.error.cursorByte;
-      errors.push({ message: parsed.error.message, offset: source.charOffset(byteBase + cursor) });
-    }
+    if (!parsed.ok) errors.push({ message: parsed.error.message, offset: range.start + codePointsToIndex(chunk, parsed.error.cursor) });
   }
   if (lexed.unterminatedAt !== null && !errors.some((e) => e.offset >= lexed.unterminatedAt!)) {
     errors.push({ message: 'unterminated quoted string, identifier, comment or dollar quote', offset: lexed.unterminatedAt });
@@ -139,6 +136,17 @@ function parseStatementByStatement(source: SourceText, text: string, keep: Reado
   const script: ParsedScript = { source, statements: keepOnly(statements, keep), errors };
   if (failures.length > 0) script.failures = failures;
   return script;
+}
+
+/**
+ * The UTF-16 index (as JavaScript strings, ESLint and editors count) of the code point at position
+ * `codePoints` of `text`: PostgreSQL's error cursor counts characters, so a `’` or an emoji before
+ * an error must not shift it.
+ */
+export function codePointsToIndex(text: string, codePoints: number): number {
+  let index = 0;
+  for (let n = 0; n < codePoints && index < text.length; n++) index += text.codePointAt(index)! > 0xffff ? 2 : 1;
+  return index;
 }
 
 /** Why the parser failed on a statement, for a finding: never a stack trace. */
