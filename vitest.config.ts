@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The shared scenarios (../shared) run in `npm run test:acceptance` (vitest.acceptance.config.ts).
+    exclude: ['test/acceptance/**', '**/node_modules/**'],
     globalSetup: ['test/support/global-postgres.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -1,15 +1,16 @@
 /**
  * `rls-guard check`: files -> statements -> schema model -> rules -> findings.
  */
-import { readFileSync } from 'node:fs';
 import { Tenancy } from './analysis/tenancy.js';
 import type { ResolvedConfig, SeveritySetting } from './config.js';
 import type { Finding, Severity } from './findings.js';
-import { discoverMigrations } from './migrations/discover.js';
+import { discoverGatedMigrations } from './migrations/discover.js';
+import { configuredMaxFileBytes, readMigration, type ContentProblem } from './migrations/read.js';
 import type { Catalog, SourceLocation } from './model/catalog.js';
 import { REPLAYED_STATEMENT_KINDS, Replayer } from './model/replay.js';
 import { toFinding, type SqlRuleContext } from './rule.js';
-import { parseScript, type ParsedScript } from './sql/parse.js';
+import { failureReason, parseScript, type ParsedScript } from './sql/parse.js';
+import { SourceText } from './sql/source.js';
 import { parseMany } from './sql/parse-pool.js';
 import { sqlRules } from '../rules/sql/index.js';
 import { PRESETS } from './presets/index.js';
@@ -43,6 +44,8 @@ export class MigrationAnalyzer {
   private readonly replayer = new Replayer();
   readonly scripts = new Map<string, ParsedScript>();
   private preludeReplayed = false;
+  /** Files that were not analyzed, or not fully: each becomes a finding (see `notAnalyzed`). */
+  private readonly failures: Finding[] = [];
 
   constructor(private readonly config: ResolvedConfig) {}
 
@@ -57,13 +60,43 @@ export class MigrationAnalyzer {
   add(file: string, script: ParsedScript): void {
     this.replayPrelude();
     this.scripts.set(file, script);
-    this.replayer.replayFile({ file, script });
+    for (const failure of script.failures ?? []) {
+      const at = script.source.position(failure.offset);
+      this.failures.push(notAnalyzed({ file, line: at.line, column: at.column, endLine: at.line, endColumn: at.column }, `rls-guard could not analyze this statement: ${failure.message}. It was not checked (PostgreSQL may well accept it); the rest of the file was. Check it with rls-guard verify.`));
+    }
+    try {
+      this.replayer.replayFile({ file, script });
+    } catch (error) {
+      // The model holds what the file did up to the failure; the other files are still replayed.
+      this.failures.push(notAnalyzed(fileStart(file), `rls-guard failed while replaying this file (${failureReason(error)}): the rest of it was not analyzed. Check it with rls-guard verify.`));
+    }
+  }
+
+  /** A file that could not be read or is not text: replayed as empty, reported at its start. */
+  addUnread(file: string, reason: string): void {
+    this.scripts.set(file, { source: new SourceText(''), statements: [], errors: [] });
+    this.failures.push(notAnalyzed(fileStart(file), `This migration was not checked: ${reason}.`));
   }
 
   finish(): MigrationAnalysis {
     this.replayPrelude();
-    return runRules(this.replayer.catalog, this.config, this.scripts);
+    const analysis = runRules(this.replayer.catalog, this.config, this.scripts);
+    if (this.failures.length > 0) {
+      analysis.findings.push(...this.failures);
+      analysis.findings.sort(compareFindings);
+    }
+    return analysis;
   }
+}
+
+const fileStart = (file: string): SourceLocation => ({ file, line: 1, column: 1, endLine: 1, endColumn: 1 });
+
+/**
+ * What rls-guard could not check, as a `parse-error` finding at error severity whatever the
+ * config says: turning a rule off must not make an unread migration pass.
+ */
+function notAnalyzed(location: SourceLocation, message: string): Finding {
+  return { ruleId: 'parse-error', severity: 2, message, location, object: 'not analyzed' };
 }
 
 /** Parses scripts, replays them in order and runs every SQL rule. Synchronous once the parser is loaded. */
@@ -108,6 +141,10 @@ export function compareFindings(a: Finding, b: Finding): number {
 export interface CheckOptions {
   paths: string[];
   config: ResolvedConfig;
+  /** Let a history with no migration pass (every path must still exist). */
+  allowEmpty?: boolean;
+  /** Files larger than this are reported and not read; default `configuredMaxFileBytes()`. */
+  maxFileBytes?: number;
 }
 
 export interface CheckResult {
@@ -117,20 +154,42 @@ export interface CheckResult {
   analysis: MigrationAnalysis;
 }
 
-/** Discovers, reads and analyzes migrations. Throws MigrationPathError for a path that does not exist. */
+/**
+ * Discovers, reads and analyzes migrations. Throws MigrationPathError for a path that does not
+ * exist or holds no migration (unless `allowEmpty`): nothing checked is never a pass.
+ */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
-  const files = discoverMigrations(options.paths, options.config).map((f) => f.path);
-  const sources = files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  const discovered = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty });
+  const maxBytes = options.maxFileBytes ?? configuredMaxFileBytes();
+  const files: string[] = [];
+  const sources: MigrationSource[] = [];
+  const contentProblems: { file: string; problems: ContentProblem[] }[] = [];
+  const unread: { file: string; reason: string }[] = discovered.problems.map((p) => ({ file: p.path, reason: p.reason }));
+  for (const { path: file } of discovered.files) {
+    files.push(file);
+    const read = readMigration(file, maxBytes);
+    if (!read.ok) unread.push({ file, reason: read.reason });
+    else {
+      sources.push({ file, text: read.text });
+      if (read.problems.length > 0) contentProblems.push({ file, problems: read.problems });
+    }
+  }
   // Large histories are parsed across cores, keeping only statements the model replays, and each
   // file is replayed as soon as it and those before it are parsed; its AST is then dropped (the
   // model keeps what it needs), so memory stays flat however long the history is.
   const analyzer = new MigrationAnalyzer(options.config);
+  for (const { file, reason } of unread) analyzer.addUnread(file, reason);
+  const problemsOf = new Map(contentProblems.map((c) => [c.file, c.problems]));
   await parseMany(
     sources.map((s) => s.text),
     {
       keep: REPLAYED_STATEMENT_KINDS,
       onParsed: (index, script) => {
-        analyzer.add(files[index]!, script);
+        const file = sources[index]!.file;
+        // NUL bytes and invalid UTF-8 are syntax errors at their line: PostgreSQL rejects the file.
+        const problems = problemsOf.get(file);
+        if (problems) script.errors = [...script.errors, ...problems].sort((a, b) => a.offset - b.offset);
+        analyzer.add(file, script);
         script.statements = [];
       },
     },

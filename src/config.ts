@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
+import { excessiveNestingOffset, lineAndColumn } from './json-nesting.js';
 import { PACKAGE_ROOT } from './package-root.js';
 import { PRESETS } from './presets/index.js';
 
@@ -107,14 +108,19 @@ export function loadConfigFile(file: string): ResolvedConfig {
   const path = resolve(file);
   let mtimeMs: number;
   try {
-    mtimeMs = statSync(path).mtimeMs;
-  } catch {
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw new ConfigError(`${path}: is a directory, not a config file (give the path of ${CONFIG_FILE_NAME})`, path);
+    mtimeMs = stat.mtimeMs;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${path}: config file not found`, path);
   }
   const cached = cache.get(path);
   if (cached && cached.mtimeMs === mtimeMs) return cached.config;
 
-  const text = readFileSync(path, 'utf8');
+  const text = readConfigText(path);
+  const tooDeep = excessiveNestingOffset(text, MAX_CONFIG_NESTING);
+  if (tooDeep >= 0) throw new ConfigError(`${path}: invalid configuration: nested more than ${MAX_CONFIG_NESTING} levels deep at ${lineAndColumn(text, tooDeep)}`, path);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -126,9 +132,41 @@ export function loadConfigFile(file: string): ResolvedConfig {
     const lines = errors.map((e) => describeSchemaError(e, raw));
     throw new ConfigError(`${path}: invalid configuration:\n${[...new Set(lines)].map((l) => `  - ${l}`).join('\n')}`, path);
   }
+  const unknownRules = unknownRuleProblems(raw as Partial<RlsGuardConfig>);
+  if (unknownRules.length > 0) throw new ConfigError(`${path}: invalid configuration:\n${unknownRules.map((l) => `  - ${l}`).join('\n')}`, path);
   const config = configFrom(raw as Partial<RlsGuardConfig>, { configPath: path, rootDir: dirname(path) });
   cache.set(path, { mtimeMs, config });
   return config;
+}
+
+/** A config is three levels deep at most (`{"rules": {...}}`); far deeper JSON is hostile. */
+const MAX_CONFIG_NESTING = 32;
+
+function readConfigText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, path);
+  }
+}
+
+/** Every rule id, listed at build time from the rule indexes (scripts/build-config-validator.mjs). */
+const ruleIdsPath = join(PACKAGE_ROOT, 'dist', 'schema', 'rule-ids.json');
+let knownRuleIds: readonly string[] | null | undefined;
+
+/**
+ * `rules` keys that name no rule: a typo there would leave the rule at its default severity
+ * without a word. Keys may carry the `rls-guard/` prefix. Without a build (sources run directly)
+ * there is no list, and the keys are not checked.
+ */
+function unknownRuleProblems(raw: Partial<RlsGuardConfig>): string[] {
+  if (!raw.rules) return [];
+  knownRuleIds ??= existsSync(ruleIdsPath) ? (JSON.parse(readFileSync(ruleIdsPath, 'utf8')) as string[]) : null;
+  const known = knownRuleIds;
+  if (!known) return [];
+  return Object.keys(raw.rules)
+    .filter((key) => !known.includes(key.replace(/^rls-guard\//, '')))
+    .map((key) => `"rules": unknown rule ${JSON.stringify(key)} (known rules: ${known.join(', ')})`);
 }
 
 /** The config for analyzing `start`: `explicit` if given, else the nearest file, else the defaults. */

@@ -1,6 +1,7 @@
 /** `rls-guard check [paths...]`: the CI gate. Exit 0 clean, 1 errors found, 2 usage or configuration error. */
 // Output formats and the --since / --baseline machinery are imported when asked for: a pre-commit
 // hook pays start-up on every run, and most runs need only one format.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCheck } from '../check.js';
@@ -11,6 +12,7 @@ import { toLintResults } from '../format/results.js';
 import type { Baseline } from '../gate/baseline.js';
 import { applySuppressions } from '../gate/suppressions.js';
 import { MigrationPathError } from '../migrations/discover.js';
+import { configuredMaxFileBytes, FileSizeSettingError, parseFileSize } from '../migrations/read.js';
 import { WorkersSettingError } from '../sql/parse-pool.js';
 import { sqlRules } from '../../rules/sql/index.js';
 
@@ -31,6 +33,10 @@ Options:
   --baseline <file>     accept the findings recorded in this file; fail only on new ones
   --update-baseline     write the current findings to the --baseline file
   --max-warnings <n>    exit 1 when there are more than n warnings
+  --allow-empty         pass when there is no migration (a path that does not exist still fails)
+  --max-file-size <n>   report and skip migration files over n bytes (or 32m, 512k; default 32m,
+                        or RLS_GUARD_MAX_FILE_SIZE)
+  --debug               print the stack of an internal error
   --no-color            plain output
   -h, --help            show this help
 
@@ -39,6 +45,10 @@ first line): -- rls-guard-ignore <rule>: <reason>
 
 Environment: RLS_GUARD_PARSE_WORKERS=<n> parses with n worker threads besides the main one
 (default 0; see docs/benchmarks.md).
+
+A migrations path, given or configured, that does not exist or holds no migration file is a
+configuration error: nothing checked is never a pass. A directory holding only a .gitkeep or
+.keep placeholder is empty on purpose.
 
 Exit codes: 0 no errors, 1 errors (or too many warnings), 2 usage or configuration error.`;
 
@@ -57,6 +67,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
         baseline: { type: 'string' },
         'update-baseline': { type: 'boolean' },
         'max-warnings': { type: 'string' },
+        'allow-empty': { type: 'boolean' },
+        'max-file-size': { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -93,9 +105,17 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       return usageError(`--max-warnings expects a non-negative integer (got "${args.values['max-warnings']}")`);
     }
   }
+  let maxFileBytes: number;
+  try {
+    maxFileBytes = args.values['max-file-size'] === undefined ? configuredMaxFileBytes() : parseFileSize(args.values['max-file-size'], '--max-file-size');
+  } catch (error) {
+    if (error instanceof FileSizeSettingError) return usageError(error.message);
+    throw error;
+  }
   const baselineFile = args.values.baseline === undefined ? null : resolve(io.cwd, args.values.baseline);
   const updateBaseline = args.values['update-baseline'] === true;
   if (updateBaseline && baselineFile === null) return usageError('--update-baseline needs --baseline <file> to know where to write');
+  if (baselineFile !== null && isDirectory(baselineFile)) return usageError(`--baseline ${baselineFile}: is a directory; give the path of the baseline file`);
 
   const paths = args.positionals.map((p) => resolve(io.cwd, p));
   const since = args.values.since === undefined ? null : await import('../gate/since.js');
@@ -107,7 +127,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     const config = resolveConfig({ explicit: args.values.config ? resolve(io.cwd, args.values.config) : undefined, start: paths[0] ?? io.cwd });
     if (since) changed = since.changedFilesSince(args.values.since!, config.rootDir);
     if (baselines && !updateBaseline) baseline = baselines.loadBaseline(baselineFile!);
-    result = await runCheck({ paths, config });
+    result = await runCheck({ paths, config, allowEmpty: args.values['allow-empty'] === true, maxFileBytes });
   } catch (error) {
     if (
       error instanceof ConfigError ||
@@ -127,7 +147,11 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (baselines && baselineFile !== null) {
     if (updateBaseline) {
       baseline = baselines.createBaseline(problems, baselineFile);
-      baselines.writeBaseline(baselineFile, baseline);
+      try {
+        baselines.writeBaseline(baselineFile, baseline);
+      } catch (error) {
+        return usageError(`--update-baseline: cannot write ${baselineFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
       const total = baseline.findings.reduce((n, e) => n + e.count, 0);
       io.stderr(`rls-guard: wrote ${baselineFile} (${total} finding${total === 1 ? '' : 's'})\n`);
     }
@@ -179,4 +203,12 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -8,9 +8,11 @@ import type { Problem } from '../findings.js';
 import { RULE_PREFIX } from '../findings.js';
 import { reportPath } from './paths.js';
 import { DIRECTIVE_RULE_ID } from './sarif.js';
+import { visible } from './visible.js';
 
 export function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  // %0D and %0A first, then what else would reach the log raw (an ESC, a NUL) made visible.
+  return visible(s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A'));
 }
 
 export function escapeProperty(s: string): string {

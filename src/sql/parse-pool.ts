@@ -52,7 +52,7 @@ export interface ParseManyOptions {
   onParsed?: (index: number, script: ParsedScript) => void;
 }
 
-type WorkerResult = { kept: string } | { statements: SqlStatement[]; errors: SqlSyntaxError[] };
+type WorkerResult = { kept: string } | { statements: SqlStatement[]; errors: SqlSyntaxError[]; failures?: SqlSyntaxError[] };
 
 function workerPath(): string | null {
   // Workers run the built JavaScript; from TypeScript sources (tests), parse in-thread.
@@ -109,7 +109,7 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
         results.forEach((r, i) => {
           const index = range[0] + i;
           const text = texts[index]!;
-          store(index, 'kept' in r ? scriptFromKeptJson(text, r.kept, keep!) : { source: new SourceText(text), statements: r.statements, errors: r.errors });
+          store(index, 'kept' in r ? scriptFromKeptJson(text, r.kept, keep!) : { source: new SourceText(text), statements: r.statements, errors: r.errors, ...(r.failures ? { failures: r.failures } : {}) });
         });
         feed();
       });

@@ -20,10 +20,15 @@ parentPort!.on('message', async (job: Job) => {
   // structured-clone deserialization of the same objects. A file with a syntax error (rare) is
   // parsed statement by statement here and sent as objects.
   const results = job.texts.map((text) => {
-    const kept = keep ? keptStatementsJson(text, keep) : null;
+    let kept: string | null = null;
+    try {
+      kept = keep ? keptStatementsJson(text, keep) : null;
+    } catch {
+      kept = null; // a stack overflow or trap: parseScript finds the statement and reports it
+    }
     if (kept !== null) return { kept };
     const script = parseScript(text, keep);
-    return { statements: script.statements, errors: script.errors };
+    return { statements: script.statements, errors: script.errors, failures: script.failures };
   });
   parentPort!.postMessage(results);
 });

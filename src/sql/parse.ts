@@ -35,6 +35,8 @@ export interface ParsedScript {
   source: SourceText;
   statements: SqlStatement[];
   errors: SqlSyntaxError[];
+  /** Statements the parser failed on (not syntax errors: PostgreSQL may accept them); not analyzed. */
+  failures?: SqlSyntaxError[];
 }
 
 /** Loads the WASM parser once per process (or worker). */
@@ -58,8 +60,8 @@ interface RawParse {
 
 interface SqlErrorLike {
   message: string;
-  /** 0-based byte offset of the error in the parsed text. */
-  cursorByte: number;
+  /** 0-based position of the error in the parsed text, in code points (PostgreSQL counts characters). */
+  cursor: number;
 }
 
 /**
@@ -73,38 +75,86 @@ export function parseScript(text: string, keep: ReadonlySet<string> | null = nul
   const errors: SqlSyntaxError[] = [];
 
   if (skipTrivia(text, 0) >= text.length) return { source, statements, errors };
-  const whole = keep ? parseToJsonBytes(text, (bytes) => keptStatements(bytes, keep)) : parseToJson(text);
-  if (!('error' in whole)) {
-    const result = 'tree' in whole ? whole.tree : (JSON.parse(whole.json) as RawParse);
-    collect(source, text, result, 0, 0, text.length, statements);
-    return { source, statements, errors };
+  try {
+    const whole = keep ? parseToJsonBytes(text, (bytes) => keptStatements(bytes, keep)) : parseToJson(text);
+    if (!('error' in whole)) {
+      const result = 'tree' in whole ? whole.tree : (JSON.parse(whole.json) as RawParse);
+      collect(source, text, result, 0, 0, text.length, statements);
+      return { source, statements, errors };
+    }
+  } catch {
+    // The whole file at once overflowed the stack or trapped: statement by statement finds where.
+    statements.length = 0;
   }
+  return parseStatementByStatement(source, text, keep);
+}
 
-  const lexed = lexScript(text);
+/**
+ * A file that does not parse as a whole: each statement the lexer finds is parsed alone, so one bad
+ * statement is one syntax error, and one the parser fails on (a stack overflow on an expression
+ * nested tens of thousands deep, which PostgreSQL accepts) is one failure; the rest is analyzed.
+ */
+function parseStatementByStatement(source: SourceText, text: string, keep: ReadonlySet<string> | null): ParsedScript {
+  const statements: SqlStatement[] = [];
+  const errors: SqlSyntaxError[] = [];
+  const failures: SqlSyntaxError[] = [];
+  let lexed: ReturnType<typeof lexScript>;
+  try {
+    lexed = lexScript(text);
+  } catch (error) {
+    return { source, statements, errors, failures: [{ message: failureReason(error), offset: skipTrivia(text, 0) }] };
+  }
   if (lexed.changed) {
-    const cleaned = tryParse(lexed.sanitized);
-    if (cleaned.ok) {
-      collect(source, lexed.sanitized, cleaned.result, 0, 0, text.length, statements);
-      return { source, statements: keepOnly(statements, keep), errors };
+    try {
+      const cleaned = tryParse(lexed.sanitized);
+      if (cleaned.ok) {
+        collect(source, lexed.sanitized, cleaned.result, 0, 0, text.length, statements);
+        return { source, statements: keepOnly(statements, keep), errors };
+      }
+    } catch {
+      statements.length = 0; // parsed statement by statement below
     }
   }
 
   for (const range of lexed.statements) {
     const chunk = lexed.sanitized.slice(range.start, range.end);
     const byteBase = source.byteOffset(range.start);
-    const parsed = tryParse(chunk);
-    if (parsed.ok) {
-      collect(source, lexed.sanitized, parsed.result, byteBase, range.start, range.end, statements);
-    } else {
-      const cursor = parsed.error.cursorByte;
-      errors.push({ message: parsed.error.message, offset: source.charOffset(byteBase + cursor) });
+    let parsed: ReturnType<typeof tryParse>;
+    try {
+      parsed = tryParse(chunk);
+      if (parsed.ok) collect(source, lexed.sanitized, parsed.result, byteBase, range.start, range.end, statements);
+    } catch (error) {
+      failures.push({ message: failureReason(error), offset: skipTrivia(text, range.start, range.end) });
+      continue;
     }
+    if (!parsed.ok) errors.push({ message: parsed.error.message, offset: range.start + codePointsToIndex(chunk, parsed.error.cursor) });
   }
   if (lexed.unterminatedAt !== null && !errors.some((e) => e.offset >= lexed.unterminatedAt!)) {
     errors.push({ message: 'unterminated quoted string, identifier, comment or dollar quote', offset: lexed.unterminatedAt });
   }
   errors.sort((a, b) => a.offset - b.offset);
-  return { source, statements: keepOnly(statements, keep), errors };
+  const script: ParsedScript = { source, statements: keepOnly(statements, keep), errors };
+  if (failures.length > 0) script.failures = failures;
+  return script;
+}
+
+/**
+ * The UTF-16 index (as JavaScript strings, ESLint and editors count) of the code point at position
+ * `codePoints` of `text`: PostgreSQL's error cursor counts characters, so a `’` or an emoji before
+ * an error must not shift it.
+ */
+export function codePointsToIndex(text: string, codePoints: number): number {
+  let index = 0;
+  for (let n = 0; n < codePoints && index < text.length; n++) index += text.codePointAt(index)! > 0xffff ? 2 : 1;
+  return index;
+}
+
+/** Why the parser failed on a statement, for a finding: never a stack trace. */
+export function failureReason(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'it is nested too deeply for rls-guard to parse (stack overflow)';
+  // WebAssembly.RuntimeError: a trap (out-of-bounds access, unreachable) inside the parser.
+  if (error instanceof Error && error.name === 'RuntimeError') return `the parser failed (${error.message})`;
+  return `internal error: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 function keepOnly(statements: SqlStatement[], keep: ReadonlySet<string> | null): SqlStatement[] {

@@ -28,10 +28,13 @@ interface EmscriptenModule {
   _wasm_free_string(ptr: number): void;
 }
 
-/** A syntax error as PostgreSQL reports it: the message and the 0-based byte offset of the cursor. */
+/**
+ * A syntax error as PostgreSQL reports it: the message and the 0-based position of the cursor,
+ * counted in characters (code points), as PostgreSQL's error position is, not in bytes.
+ */
 export interface PgSyntaxError {
   message: string;
-  cursorByte: number;
+  cursor: number;
 }
 
 let module: EmscriptenModule | null = null;
@@ -131,7 +134,7 @@ function parseRaw<T>(text: string, read: (m: EmscriptenModule, ptr: number) => T
     if (errorPtr) {
       const messagePtr = words[errorPtr >>> 2]!;
       const cursorpos = words[(errorPtr + 16) >>> 2]! | 0;
-      return { error: { message: messagePtr ? fromWasm(m, messagePtr) : 'syntax error', cursorByte: cursorpos > 0 ? cursorpos - 1 : 0 } };
+      return { error: { message: messagePtr ? fromWasm(m, messagePtr) : 'syntax error', cursor: cursorpos > 0 ? cursorpos - 1 : 0 } };
     }
     if (!treePtr) throw new Error('libpg-query: no parse tree');
     return { tree: read(m, treePtr) };

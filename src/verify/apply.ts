@@ -2,7 +2,7 @@
  * Applies the migration history statement by statement as the owner role, so a statement that
  * fails is reported with its file and line and the rest still runs where it can.
  */
-import { readFileSync } from 'node:fs';
+import { configuredMaxFileBytes, readMigration } from '../migrations/read.js';
 import { parseScript, type ParsedScript } from '../sql/parse.js';
 import { quoteIdent } from '../probe/values.js';
 import { toSqlError } from '../probe/session.js';
@@ -31,7 +31,12 @@ const SUPERUSER_KINDS = new Set(['CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleSt
 
 export function readMigrations(files: readonly string[]): Map<string, ParsedScript> {
   const scripts = new Map<string, ParsedScript>();
-  for (const file of files) scripts.set(file, parseScript(readFileSync(file, 'utf8')));
+  // A file check could not read (its finding says why) is applied as empty.
+  const maxBytes = configuredMaxFileBytes();
+  for (const file of files) {
+    const read = readMigration(file, maxBytes);
+    scripts.set(file, parseScript(read.ok ? read.text : ''));
+  }
   return scripts;
 }
 

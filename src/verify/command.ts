@@ -8,13 +8,14 @@ import { redactSecrets } from '../probe/redact.js';
 import { formatVerifyReport } from './report.js';
 import { runVerify } from './verify.js';
 
-export const VERIFY_USAGE = `Usage: rls-guard verify [paths] [--url SCRATCH_URL] [--format text|json] [--config FILE]
+export const VERIFY_USAGE = `Usage: rls-guard verify [paths] [--url SCRATCH_URL] [--format text|json] [--config FILE] [--allow-empty]
 
 Applies the migrations (found and ordered as \`check\` does) to an embedded PostgreSQL (PGlite), or
 to an empty scratch database given by a superuser URL, as a non-superuser owner role; seeds two
 tenants' rows into every tenant table; probes each table as each app role and as the owner; and
-reports where the result disagrees with \`check\`. Exit 0: no leak; 1: a leak or a failed
-migration; 2: usage error.`;
+reports where the result disagrees with \`check\`. A migrations path that does not exist or holds
+no migration is a usage error unless --allow-empty (an empty history on purpose). Exit 0: no leak;
+1: a leak or a failed migration; 2: usage error.`;
 
 const defaultIo: CommandIo = {
   stdout: (text) => process.stdout.write(text),
@@ -32,6 +33,7 @@ export async function verifyCommand(argv: string[], io: CommandIo = defaultIo): 
         url: { type: 'string' },
         format: { type: 'string' },
         config: { type: 'string' },
+        'allow-empty': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -48,7 +50,7 @@ export async function verifyCommand(argv: string[], io: CommandIo = defaultIo): 
     }
     url = values.url;
     const config = resolveConfig({ explicit: values.config, start: positionals[0] ?? io.cwd });
-    const result = await runVerify({ paths: positionals, config, url });
+    const result = await runVerify({ paths: positionals, config, url, allowEmpty: values['allow-empty'] === true });
     io.stdout(redactSecrets(formatVerifyReport(result, format), url));
     return result.ok ? 0 : 1;
   } catch (error) {

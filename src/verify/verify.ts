@@ -7,7 +7,7 @@
 import type { ResolvedConfig } from '../config.js';
 import { runCheck } from '../check.js';
 import type { Finding } from '../findings.js';
-import { discoverMigrations } from '../migrations/discover.js';
+import { discoverGatedMigrations } from '../migrations/discover.js';
 import { readTables, type TableRow } from '../probe/catalog.js';
 import { runProbe } from '../probe/probe.js';
 import type { ProbeCheck, RoleReport } from '../probe/types.js';
@@ -24,6 +24,8 @@ export interface VerifyOptions {
   config: ResolvedConfig;
   /** A scratch database (superuser URL, empty database); PGlite when absent. */
   url?: string;
+  /** Let a history with no migration pass (every path must still exist). */
+  allowEmpty?: boolean;
 }
 
 export interface VerifyCheck extends ProbeCheck {
@@ -105,9 +107,9 @@ function isTenantTable(table: TableRow, config: ResolvedConfig): boolean {
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   await loadSqlParser();
-  const files = discoverMigrations(options.paths, options.config).map((f) => f.path);
+  const files = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty }).files.map((f) => f.path);
   const scripts = readMigrations(files);
-  const check = await runCheck({ paths: options.paths, config: options.config });
+  const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty });
   const db = options.url ? await openScratch(options.url) : await openPglite();
   try {
     const config = options.config;

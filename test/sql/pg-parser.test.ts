@@ -15,7 +15,7 @@ function reference(text: string): unknown {
     return { tree: parseSync(text) };
   } catch (error) {
     const e = error as { message: string; sqlDetails?: { cursorPosition?: number } };
-    return { error: { message: e.message, cursorByte: e.sqlDetails?.cursorPosition ?? 0 } };
+    return { error: { message: e.message, cursor: e.sqlDetails?.cursorPosition ?? 0 } };
   }
 }
 
