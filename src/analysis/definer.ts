@@ -112,7 +112,7 @@ export function tenantTablesAtLarge(fn: FunctionState, tenancy: Tenancy): string
       }
     });
     if (stmt.alias?.aliasname) own.add(String(stmt.alias.aliasname));
-    const keyed = keysRows(stmt.whereClause, fn, tenancy, own, columns) || keysRows(key === 'SelectStmt' ? stmt.fromClause : stmt.fromClause, fn, tenancy, own, columns);
+    const keyed = keysRows(stmt.whereClause, fn, tenancy, own, columns) || keysRows(stmt.fromClause, fn, tenancy, own, columns);
     if (keyed) return;
     for (const ref of direct) {
       const tableKey = resolveIn(fn, tenancy, ref.schema, ref.name);

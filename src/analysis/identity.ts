@@ -291,7 +291,7 @@ export class IdentityModel {
         return NOT_PINNED('a predicate that does not compare a key column with the identity');
       }
       case 'SubLink':
-        return this.pinsSubLink(n, expr!, scope, target, depth);
+        return this.pinsSubLink(n, scope, target, depth);
       case 'FuncCall':
         return this.pinsCall(n, scope, target, depth);
       case 'A_Expr':
@@ -353,7 +353,7 @@ export class IdentityModel {
     return NOT_PINNED('a predicate that does not compare a key column with the identity');
   }
 
-  private pinsSubLink(n: AstNode, expr: AstNode, scope: Scope, target: TargetTest, depth: number): PinVerdict {
+  private pinsSubLink(n: AstNode, scope: Scope, target: TargetTest, depth: number): PinVerdict {
     const select = n.subselect?.SelectStmt as AstNode | undefined;
     if (n.subLinkType === 'EXPR_SUBLINK') {
       // `(SELECT <predicate>)`: the predicate, evaluated once.
@@ -370,7 +370,6 @@ export class IdentityModel {
       return NOT_PINNED(v.kind === 'unknown' ? v.reason : `${column} IN a subquery that is not keyed to the identity`);
     }
     if (n.subLinkType === 'EXISTS_SUBLINK') return this.pinsExists(select, scope, target, depth);
-    void expr;
     return NOT_PINNED('a subquery that is not keyed to the identity');
   }
 
@@ -454,7 +453,6 @@ export class IdentityModel {
             if (claim !== null && USER_CONTROLLED_CLAIMS.has(claim)) return { kind: 'user-controlled', what: `the JWT's ${claim}` };
             return { kind: 'identity', trusts: base.trusts, what: `${base.what} ${op} '${claim ?? '?'}'` };
           }
-          if (base.kind === 'column' && claim !== null) return base;
           return base;
         }
         return { kind: 'unknown', reason: 'an expression rls-guard does not derive from the identity' };
@@ -602,7 +600,7 @@ export class IdentityModel {
     const qualifier = fields.length >= 2 ? fields[fields.length - 2]! : null;
     for (let s: Scope | null = scope; s; s = s.parent) {
       if (qualifier !== null) {
-        const rel = s.relations.find((r) => r.alias === qualifier || (r.key !== null && r.key.endsWith(`.${qualifier}`) && r.alias === qualifier));
+        const rel = s.relations.find((r) => r.alias === qualifier);
         if (rel) return { kind: 'column', relation: rel, column };
         if (s.fn && s.fn.name === qualifier) {
           const index = s.fn.params.indexOf(column);
@@ -704,9 +702,7 @@ export class IdentityModel {
             verdict = this.pins(targets[0]!.ResTarget?.val, scope, target, depth);
           } else {
             // SELECT true FROM m WHERE m.team_id = $1 AND m.user_id = <identity>
-            const inner = this.fromScope(select, scope);
-            const wrapped = { SelectStmt: { ...select, targetList: [{ ResTarget: { val: { A_Const: { ival: { ival: 1 } } } } }] } };
-            verdict = inner ? this.pinsExists(wrapped.SelectStmt, scope, target, depth) : NOT_PINNED('unreadable');
+            verdict = this.pinsExists(select, scope, target, depth);
           }
           if (verdict.pinned) argTests[i] = verdict.trusts.map((t) => ({ ...t, via: describeFunction(fn) }));
         }
