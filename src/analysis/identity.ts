@@ -23,6 +23,12 @@ import { qualifiedKey } from '../model/catalog.js';
 import { analyzeFunctionBody, type BodyAnalysis } from '../sql/function-body.js';
 import type { AstNode } from '../sql/parse.js';
 
+/** `" (<the reasons that could not follow>)"`: what a "not keyed" message passes on from inside. */
+function because(reasons: string[]): string {
+  const followed = reasons.filter((r) => r.includes('could not follow'));
+  return followed.length > 0 ? ` (${followed[0]})` : '';
+}
+
 /** Chains of functions deeper than this are not followed ("could not follow"). */
 export const MAX_DEPTH = 8;
 
@@ -382,7 +388,7 @@ export class IdentityModel {
     if (!inner) return NOT_PINNED('an EXISTS subquery over something rls-guard cannot read');
     const conjuncts = this.conjuncts(select.whereClause);
     const bound = this.boundColumns(conjuncts, inner, depth);
-    if (!bound) return NOT_PINNED('an EXISTS subquery that is not keyed to the identity');
+    if (!bound.columns.length) return NOT_PINNED(`an EXISTS subquery that is not keyed to the identity${because(bound.reasons)}`);
     for (const c of conjuncts) {
       const u = unwrap(c);
       if (!u || u[0] !== 'A_Expr' || u[1].kind !== 'AEXPR_OP' || names(u[1].name)[0] !== '=') continue;
@@ -526,15 +532,19 @@ export class IdentityModel {
     if (v.kind === 'identity') return v;
     if (v.kind !== 'column' || !inner.relations.includes(v.relation)) return { kind: 'unknown', reason: 'a subquery whose result rls-guard cannot derive from the identity' };
     const bound = this.boundColumns(this.conjuncts(select.whereClause), inner, depth, v.relation);
-    if (!bound) return { kind: 'unknown', reason: `a subquery over ${v.relation.key ?? v.relation.alias} that is not keyed to the identity` };
+    if (!bound.columns.length) return { kind: 'unknown', reason: `a subquery over ${v.relation.key ?? v.relation.alias} that is not keyed to the identity${because(bound.reasons)}` };
     if (!v.relation.key) return { kind: 'identity', trusts: bound.trusts, what: 'a subquery' };
     return { kind: 'identity', trusts: [...bound.trusts, { table: v.relation.key, boundBy: bound.columns, grants: v.column, via: 'a subquery' }], what: `a subquery over ${v.relation.key}` };
   }
 
-  /** Columns of `relation` (or any inner relation) that the WHERE conjuncts bind to the identity. */
-  private boundColumns(conjuncts: AstNode[], inner: Scope, depth: number, relation?: Relation): { columns: string[]; trusts: Trust[] } | null {
+  /**
+   * Columns of `relation` (or any inner relation) that the WHERE conjuncts bind to the identity,
+   * and why the conjuncts that test such a column do not bind it (for the message when none does).
+   */
+  private boundColumns(conjuncts: AstNode[], inner: Scope, depth: number, relation?: Relation): { columns: string[]; trusts: Trust[]; reasons: string[] } {
     const columns: string[] = [];
     const trusts: Trust[] = [];
+    const reasons: string[] = [];
     const rels = relation ? [relation] : inner.relations;
     for (const c of conjuncts) {
       let bound: string | null = null;
@@ -546,9 +556,11 @@ export class IdentityModel {
       if (verdict.pinned && bound !== null) {
         columns.push(bound);
         trusts.push(...verdict.trusts);
+      } else if (bound !== null && !verdict.pinned && verdict.reason) {
+        reasons.push(verdict.reason);
       }
     }
-    return columns.length > 0 ? { columns, trusts } : null;
+    return { columns, trusts, reasons };
   }
 
   private conjuncts(where: AstNode | null | undefined): AstNode[] {

@@ -146,6 +146,11 @@ export interface TableGrant {
   privileges: Set<TablePrivilege>;
   /** The statement that last granted each privilege. */
   grantedAt: Map<TablePrivilege, SourceLocation>;
+  /**
+   * Privileges that came from the platform's default privileges (a preset's prelude), not from a
+   * migration: `grantedAt` then names the CREATE TABLE they applied to, which the project can fix.
+   */
+  platformDefaults?: Set<TablePrivilege>;
 }
 
 /** Something the analyzer could not see (dynamic SQL run by a migration). */
@@ -188,7 +193,7 @@ export class Catalog {
   readonly schemaUsage = new Map<string, Set<string>>([['public', new Set(['public'])]]);
   /** Roles future functions in a schema are executable by (ALTER DEFAULT PRIVILEGES ... ON FUNCTIONS): schema (`*` for all) -> grantees. */
   readonly defaultFunctionGrants = new Map<string, Set<string>>();
-  readonly defaultTableGrants = new Map<string, Map<string, { privileges: Set<TablePrivilege>; at: SourceLocation }>>();
+  readonly defaultTableGrants = new Map<string, Map<string, { privileges: Set<TablePrivilege>; at: SourceLocation; platform: boolean }>>();
   readonly unverifiable: UnverifiableStatement[] = [];
   readonly rejected: RejectedStatement[] = [];
   readonly droppedPolicies: DroppedPolicy[] = [];

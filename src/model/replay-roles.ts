@@ -109,9 +109,10 @@ export function grant(r: Replayer, node: AstNode, defaultsForSchemas: string[] |
         if (!bySchema) r.catalog.defaultTableGrants.set(schema, (bySchema = new Map()));
         for (const grantee of grantees) {
           let entry = bySchema.get(grantee);
-          if (!entry) bySchema.set(grantee, (entry = { privileges: new Set(), at: r.here() }));
+          if (!entry) bySchema.set(grantee, (entry = { privileges: new Set(), at: r.here(), platform: r.platform }));
           for (const p of privileges) node.is_grant ? entry.privileges.add(p) : entry.privileges.delete(p);
           entry.at = r.here();
+          entry.platform = r.platform;
         }
       }
       return;
@@ -175,6 +176,7 @@ export function setTableGrant(r: Replayer, key: string, grantees: string[], priv
     let grant = byGrantee.get(grantee);
     if (!grant) byGrantee.set(grantee, (grant = { privileges: new Set(), grantedAt: new Map() }));
     for (const p of privileges) {
+      grant.platformDefaults?.delete(p);
       if (isGrant) {
         grant.privileges.add(p);
         grant.grantedAt.set(p, r.here());
@@ -193,10 +195,17 @@ export function applyDefaultGrants(r: Replayer, key: string, schema: string): vo
     if (!byGrantee) r.catalog.tableGrants.set(key, (byGrantee = new Map()));
     let grant = byGrantee.get(grantee);
     if (!grant) byGrantee.set(grantee, (grant = { privileges: new Set(), grantedAt: new Map() }));
-    // Attributed to the ALTER DEFAULT PRIVILEGES statement, which is where the grant was decided.
+    // Attributed to the ALTER DEFAULT PRIVILEGES statement, which is where the grant was decided;
+    // the platform's own defaults (a preset's prelude) to the CREATE TABLE, the project's statement.
     for (const p of entry.privileges) {
       grant.privileges.add(p);
-      grant.grantedAt.set(p, entry.at);
+      if (entry.platform && !r.platform) {
+        grant.grantedAt.set(p, r.here());
+        (grant.platformDefaults ??= new Set()).add(p);
+      } else {
+        grant.grantedAt.set(p, entry.at);
+        grant.platformDefaults?.delete(p);
+      }
     }
   }
 }

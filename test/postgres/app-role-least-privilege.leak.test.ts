@@ -3,6 +3,8 @@
  * includes it: the app empties every tenant's rows of a forced table.
  */
 import { describe, expect, it } from 'vitest';
+import { checkSql } from '../support/check-sql.js';
+import { supabase } from '../../src/presets/supabase.js';
 import { withScratchDatabase } from '../support/pg.js';
 import { ROLES_SQL, TENANT_A, TENANT_B, allTenants, applyMigration, attempt, errors, findings, lineOf, safeTable, seedTwoTenants } from './helpers.js';
 
@@ -41,5 +43,45 @@ describe(`${RULE} on PostgreSQL`, () => {
     expect(await findings(RULE, FIXED)).toEqual([]);
     expect(await errors(FIXED)).toEqual([]);
     expect(await truncateAsTenantA(FIXED)).toEqual({ truncate: '42501', remaining: [TENANT_A, TENANT_B] });
+  });
+
+  // On Supabase the platform's default privileges grant ALL on every new table in public to anon
+  // and authenticated: the finding belongs to the project's CREATE TABLE (the prelude is not the
+  // project's to edit), and a migration that revokes the defaults fixes it.
+  const SUPABASE_TABLE = `CREATE TABLE public.notes (
+  id int PRIMARY KEY,
+  user_id uuid NOT NULL,
+  body text
+);
+ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notes_own ON public.notes TO authenticated USING (user_id = auth.uid()) WITH CHECK (user_id = auth.uid());`;
+  const REVOKED = `ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE TRUNCATE, REFERENCES, TRIGGER ON TABLES FROM anon, authenticated;\n${SUPABASE_TABLE}`;
+  const config = { preset: 'supabase' as const, tenantColumns: ['user_id'] };
+
+  async function truncateAsAuthenticated(sql: string): Promise<{ truncate: string; remaining: number }> {
+    return withScratchDatabase(async (db) => {
+      await db.query(supabase.prelude);
+      await db.query(sql);
+      await db.query(`INSERT INTO public.notes VALUES (1, '${TENANT_A}', 'a'), (2, '${TENANT_B}', 'b')`);
+      return db.asRole('authenticated', { 'request.jwt.claims': JSON.stringify({ sub: TENANT_A }) }, async (c) => {
+        const truncate = (await attempt(c, 'TRUNCATE public.notes')).code;
+        await c.query('SAVEPOINT truth; SET LOCAL ROLE NONE');
+        const remaining = Number((await c.query('SELECT count(*) AS n FROM public.notes')).rows[0].n);
+        return { truncate, remaining };
+      });
+    });
+  }
+
+  it("Supabase's default privileges: one finding at the CREATE TABLE naming anon and authenticated, and authenticated truncates every user's rows", async () => {
+    const found = (await checkSql(SUPABASE_TABLE, config)).filter((f) => f.ruleId === RULE);
+    expect(found.map((f) => `${f.location.file}:${f.location.line}`)).toEqual(['001.sql:1']);
+    expect(found[0]!.message).toContain('app role anon and app role authenticated are granted TRUNCATE, REFERENCES, TRIGGER');
+    expect(found[0]!.message).toContain("platform's default privileges");
+    expect(await truncateAsAuthenticated(SUPABASE_TABLE)).toEqual({ truncate: 'ok', remaining: 0 });
+  });
+
+  it('Supabase with the defaults revoked in a migration: no finding, and TRUNCATE is refused', async () => {
+    expect(await findings(RULE, REVOKED, config)).toEqual([]);
+    expect(await truncateAsAuthenticated(REVOKED)).toEqual({ truncate: '42501', remaining: 2 });
   });
 });

@@ -1,0 +1,148 @@
+/**
+ * The identity model (docs/identity.md) through the rules that use it: which values pin a row to
+ * the session (derived identity through subqueries and helper functions), when a membership table
+ * lets the app bind itself to another tenant (membership trust), and which tables the app can reach
+ * at all (reachability). Every case has a counterpart that must be reported.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSql, ruleHits } from '../support/check-sql.js';
+
+const TEAMS = `CREATE TABLE teams (id uuid PRIMARY KEY, name text);
+CREATE TABLE members (team_id uuid NOT NULL REFERENCES teams (id), user_id uuid NOT NULL, role text NOT NULL DEFAULT 'member', PRIMARY KEY (team_id, user_id));
+CREATE TABLE docs (id int PRIMARY KEY, team_id uuid NOT NULL REFERENCES teams (id), body text);
+ALTER TABLE teams ENABLE ROW LEVEL SECURITY; ALTER TABLE teams FORCE ROW LEVEL SECURITY;
+ALTER TABLE members ENABLE ROW LEVEL SECURITY; ALTER TABLE members FORCE ROW LEVEL SECURITY;
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY; ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+GRANT SELECT ON teams, members TO app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON docs TO app;
+CREATE POLICY teams_read ON teams FOR SELECT USING (id IN (SELECT team_id FROM members WHERE user_id = current_setting('app.user_id')::uuid));
+CREATE POLICY members_read ON members FOR SELECT USING (user_id = current_setting('app.user_id')::uuid);`;
+/** Line of the first statement after TEAMS. */
+const NEXT = TEAMS.split('\n').length + 1;
+const CONFIG = { appRoles: ['app'], tenantColumns: ['team_id', 'user_id'], tenantSettings: ['app.user_id'] };
+const ME = "current_setting('app.user_id')::uuid";
+const withTeams = (...lines: string[]) => [TEAMS, ...lines].join('\n');
+const openHits = (sql: string) => ruleHits('no-fail-open-policy', sql, CONFIG);
+
+describe('derived identity', () => {
+  it.each([
+    ['IN a subquery keyed by the identity', `CREATE POLICY d ON docs USING (team_id IN (SELECT team_id FROM members WHERE user_id = ${ME}));`],
+    ['= ANY (ARRAY(subquery))', `CREATE POLICY d ON docs USING (team_id = ANY (ARRAY(SELECT m.team_id FROM members m WHERE m.user_id = ${ME})));`],
+    ['a correlated EXISTS', `CREATE POLICY d ON docs USING (EXISTS (SELECT 1 FROM members m WHERE m.team_id = docs.team_id AND m.user_id = ${ME}));`],
+    ['a scalar subquery keyed by the identity', `CREATE POLICY d ON docs USING (team_id = (SELECT m.team_id FROM members m WHERE m.user_id = ${ME} LIMIT 1));`],
+    ['a set-returning SQL helper', `CREATE FUNCTION my_teams() RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$ SELECT team_id FROM public.members WHERE user_id = ${ME} $$;
+CREATE POLICY d ON docs USING (team_id IN (SELECT my_teams()));`],
+    ['a PL/pgSQL membership test of its argument', `CREATE FUNCTION is_member(t uuid) RETURNS boolean LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM public.members m WHERE m.team_id = t AND m.user_id = ${ME});
+END $$;
+CREATE POLICY d ON docs USING (is_member(team_id));`],
+    ['a membership test compared with true', `CREATE FUNCTION has_role_on(t uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$ SELECT EXISTS (SELECT 1 FROM public.members WHERE team_id = t AND user_id = ${ME}) $$;
+CREATE POLICY d ON docs USING (has_role_on(team_id) = true);`],
+    ['a chain: identity helper, then the user\'s teams', `CREATE FUNCTION me() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT ${ME} $$;
+CREATE FUNCTION my_teams() RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$ SELECT team_id FROM public.members WHERE user_id = public.me() $$;
+CREATE POLICY d ON docs USING (team_id IN (SELECT my_teams()));`],
+  ] as const)('pins: %s', async (_name, policy) => {
+    expect(await openHits(withTeams(policy))).toEqual([]);
+  });
+
+  it.each([
+    ['IN a subquery keyed by nothing', 'CREATE POLICY d ON docs USING (team_id IN (SELECT team_id FROM members));'],
+    ['an uncorrelated EXISTS (any member sees every team)', `CREATE POLICY d ON docs USING (EXISTS (SELECT 1 FROM members m WHERE m.user_id = ${ME}));`],
+    ['a helper whose body returns every team', `CREATE FUNCTION all_teams() RETURNS SETOF uuid LANGUAGE sql STABLE AS $$ SELECT id FROM public.teams $$;
+CREATE POLICY d ON docs USING (team_id IN (SELECT all_teams()));`],
+    ['a membership test OR-ed with true', `CREATE FUNCTION is_member(t uuid) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT EXISTS (SELECT 1 FROM public.members m WHERE m.team_id = t AND m.user_id = ${ME}) $$;
+CREATE POLICY d ON docs USING (is_member(team_id) OR true);`],
+    ['a membership test that ignores its argument', `CREATE FUNCTION is_member(t uuid) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT EXISTS (SELECT 1 FROM public.members m WHERE m.user_id = ${ME}) $$;
+CREATE POLICY d ON docs USING (is_member(team_id));`],
+    ['a setting nobody configured as identity', "CREATE POLICY d ON docs USING (team_id IN (SELECT team_id FROM members WHERE user_id = current_setting('app.whoever')::uuid));"],
+  ] as const)('does not pin: %s', async (_name, policy) => {
+    const lastLine = withTeams(policy).split('\n').length;
+    expect(await openHits(withTeams(policy))).toEqual([`001.sql:${lastLine}`]);
+  });
+
+  it('a helper the analyzer cannot read says so instead of guessing', async () => {
+    const sql = withTeams(
+      "CREATE FUNCTION dyn_teams() RETURNS SETOF uuid LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN QUERY EXECUTE 'SELECT team_id FROM members'; END $$;",
+      'CREATE POLICY d ON docs USING (team_id IN (SELECT dyn_teams()));',
+    );
+    const open = (await checkSql(sql, CONFIG)).filter((f) => f.ruleId === 'no-fail-open-policy');
+    expect(open.map((f) => f.location.line)).toEqual([NEXT + 1]);
+    expect(open[0]!.message).toMatch(/could not follow|dyn_teams/);
+  });
+
+  it('a chain deeper than the depth limit is reported with the reason', async () => {
+    const fns = [`CREATE FUNCTION f0() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT ${ME} $$;`];
+    for (let i = 1; i <= 12; i++) fns.push(`CREATE FUNCTION f${i}() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT public.f${i - 1}() $$;`);
+    const shallow = withTeams(...fns, 'CREATE POLICY d ON docs USING (team_id IN (SELECT team_id FROM members WHERE user_id = f3()));');
+    expect(await openHits(shallow)).toEqual([]);
+    const deep = withTeams(...fns, 'CREATE POLICY d ON docs USING (team_id IN (SELECT team_id FROM members WHERE user_id = f12()));');
+    const open = (await checkSql(deep, CONFIG)).filter((f) => f.ruleId === 'no-fail-open-policy');
+    expect(open).toHaveLength(1);
+    expect(open[0]!.message).toMatch(/could not follow/i);
+  });
+});
+
+describe('membership trust', () => {
+  const DOCS = `CREATE POLICY d ON docs USING (team_id IN (SELECT team_id FROM members WHERE user_id = ${ME}));`;
+  it('an INSERT policy that lets a user add themselves to any team: one finding there, naming the tables it opens', async () => {
+    const sql = withTeams(DOCS, 'GRANT INSERT ON members TO app;', `CREATE POLICY join_any ON members FOR INSERT WITH CHECK (user_id = ${ME});`);
+    const open = (await checkSql(sql, CONFIG)).filter((f) => f.ruleId === 'no-fail-open-policy');
+    expect(open.map((f) => f.location.line)).toEqual([NEXT + 2]);
+    expect(open[0]!.message).toContain('docs');
+    expect(open[0]!.message).toContain('teams');
+  });
+
+  it('an UPDATE policy that lets a member move their own membership row to another team', async () => {
+    const sql = withTeams(DOCS, 'GRANT UPDATE ON members TO app;', `CREATE POLICY move_own ON members FOR UPDATE USING (user_id = ${ME});`);
+    expect(await openHits(sql)).toEqual([`001.sql:${NEXT + 2}`]);
+  });
+
+  it('only the team\'s owners may add members: no finding', async () => {
+    const sql = withTeams(
+      DOCS,
+      'GRANT INSERT ON members TO app;',
+      `CREATE FUNCTION is_owner(t uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$ SELECT EXISTS (SELECT 1 FROM public.members WHERE team_id = t AND user_id = ${ME} AND role = 'owner') $$;`,
+      'CREATE POLICY owners_add ON members FOR INSERT WITH CHECK (is_owner(team_id));',
+    );
+    expect(await openHits(sql)).toEqual([]);
+  });
+
+  it('the same join policy without the INSERT privilege opens nothing', async () => {
+    const sql = withTeams(DOCS, `CREATE POLICY join_any ON members FOR INSERT WITH CHECK (user_id = ${ME});`);
+    expect(await openHits(sql)).toEqual([]);
+    const revoked = withTeams(DOCS, 'GRANT INSERT ON members TO app;', `CREATE POLICY join_any ON members FOR INSERT WITH CHECK (user_id = ${ME});`, 'REVOKE INSERT ON members FROM app;');
+    expect(await openHits(revoked)).toEqual([]);
+  });
+});
+
+describe('reachability', () => {
+  /** A tenant table with no RLS at all: reported by require-rls only when the app can reach it. */
+  const BARE = 'CREATE TABLE secrets (id int PRIMARY KEY, tenant_id uuid NOT NULL, body text);';
+  const config = { appRoles: ['app'] };
+  const rls = (sql: string) => ruleHits('require-rls', sql, config);
+
+  it.each([
+    ['a direct grant', `${BARE}\nGRANT SELECT ON secrets TO app;`],
+    ['a grant to PUBLIC', `${BARE}\nGRANT SELECT ON secrets TO PUBLIC;`],
+    ['a grant to a role the app is a member of', `CREATE ROLE readers;\nGRANT readers TO app;\n${BARE}\nGRANT SELECT ON secrets TO readers;`],
+    ['ON ALL TABLES IN SCHEMA', `${BARE}\nGRANT SELECT ON ALL TABLES IN SCHEMA public TO app;`],
+    ['default privileges', `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;\n${BARE}`],
+    ['a global default a per-schema REVOKE cannot take away', `ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO app;\nALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM app;\n${BARE}`],
+  ] as const)('reachable through %s: require-rls', async (_name, sql) => {
+    expect(await rls(sql)).toEqual([`001.sql:${sql.split('\n').indexOf(BARE) + 1}`]);
+  });
+
+  it.each([
+    ['no grant at all', BARE],
+    ['a grant revoked again', `${BARE}\nGRANT SELECT ON secrets TO app;\nREVOKE SELECT ON secrets FROM app;`],
+    ['a default privilege revoked before the table exists', `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO app;\nALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM app;\n${BARE}`],
+    ['a schema the app has no USAGE on', 'CREATE SCHEMA vault;\nCREATE TABLE vault.secrets (id int PRIMARY KEY, tenant_id uuid NOT NULL);\nGRANT SELECT ON vault.secrets TO app;'],
+  ] as const)('unreachable with %s: no finding', async (_name, sql) => {
+    expect(await rls(sql)).toEqual([]);
+  });
+
+  it('without app roles configured, every tenant table counts as reachable (the old behaviour)', async () => {
+    expect(await ruleHits('require-rls', BARE, {})).toEqual(['001.sql:1']);
+  });
+});
