@@ -7,6 +7,7 @@
  */
 import type { ResolvedConfig } from '../config.js';
 import { IdentityModel } from '../analysis/identity.js';
+import type { Catalog } from '../model/catalog.js';
 import { loadSqlParser } from '../sql/parse.js';
 import {
   readDefinerFunctions,
@@ -49,6 +50,13 @@ export interface ProbeOptions {
   /** Only these tables (`name` or `schema.name`). */
   tables?: readonly string[];
   seeded?: ReadonlyMap<string, SeededTable>;
+  /**
+   * The schema the migrations describe (verify has it from replaying them): lets the policy audit
+   * follow helper functions' bodies and membership tables, as check does.
+   */
+  catalog?: Catalog;
+  /** The columns a policy may pin on a table (`schema.name`), as check decides them; else the configured tenant columns. */
+  keyColumns?: (table: string) => string[] | null;
   statementTimeoutMs?: number;
   lockTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -123,7 +131,7 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
   await loadSqlParser();
   const prober = new Prober(session, options);
   const config = options.config;
-  const context = new IdentityModel(config);
+  const context = new IdentityModel(config, options.catalog ?? null);
   const tenantColumns = config.tenantColumns.map((c) => c.toLowerCase());
 
   const { role, tables, functions } = await prober.catalog(async () => {
@@ -155,7 +163,7 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
     const tenantColumn = table.columns.find((c) => tenantColumns.includes(c.name.toLowerCase())) ?? null;
     let audit: TableAudit;
     try {
-      audit = await auditTable(prober, table, role, context, config.tenantSettings);
+      audit = await auditTable(prober, table, role, context, config.tenantSettings, options.keyColumns?.(displayName(table)) ?? context.options.tenantColumns);
     } catch (error) {
       // pg_get_expr on a policy locks the table; a table locked elsewhere cannot be audited now.
       audit = { checks: [{ id: 'catalog', status: 'inconclusive', message: (error as Error).message }], bypassSettings: new Map(), magicTenantValues: new Set(), views: [] };
@@ -213,7 +221,7 @@ interface TableAudit {
   views: string[];
 }
 
-async function auditTable(prober: Prober, table: TableRow, role: RoleRow, context: IdentityModel, tenantSettings: readonly string[]): Promise<TableAudit> {
+async function auditTable(prober: Prober, table: TableRow, role: RoleRow, context: IdentityModel, tenantSettings: readonly string[], keyColumns: readonly string[]): Promise<TableAudit> {
   let bypassSettings = new Map<string, Set<string>>();
   let magicTenantValues = new Set<string>();
   const checks: ProbeCheck[] = [];
@@ -245,7 +253,7 @@ async function auditTable(prober: Prober, table: TableRow, role: RoleRow, contex
   if (table.rlsEnabled && bypasses) {
     checks.push({ id: 'policies', status: 'skipped', message: `the policies do not apply to role "${role.name}": it bypasses RLS on this table` });
   } else if (table.rlsEnabled) {
-    const audit = auditPolicies(policies, context, tenantSettings, context.options.tenantColumns);
+    const audit = auditPolicies(policies, context, tenantSettings, keyColumns);
     if (audit.applicable.length === 0) {
       checks.push({
         id: 'policies',

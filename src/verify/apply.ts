@@ -29,6 +29,32 @@ export interface AppliedMigrations {
 /** Statement kinds that need a superuser's rights (BYPASSRLS, SUPERUSER, untrusted extensions). */
 const SUPERUSER_KINDS = new Set(['CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'CreateExtensionStmt', 'AlterRoleSetStmt']);
 
+/** SQLSTATEs of a prelude statement whose object is already there (a cluster-wide role from an earlier run, a schema the server ships). */
+const ALREADY_THERE = new Set(['42710', '42P06', '42P07', '42723', '42704']);
+
+/**
+ * Creates what a platform preset says exists before the first migration (its roles, schemas,
+ * tables and identity functions), as the superuser, so the migrations apply as they do on the
+ * platform. Statements whose object already exists are skipped; any other failure is returned
+ * with its prelude line, like a migration's.
+ */
+export async function applyPrelude(db: VerifyDatabase, name: string, prelude: string): Promise<MigrationFailure[]> {
+  const script = parseScript(prelude);
+  const failures: MigrationFailure[] = [];
+  await db.exec('RESET ROLE');
+  for (const statement of script.statements) {
+    try {
+      await db.exec(script.source.text.slice(statement.start, statement.end));
+    } catch (error) {
+      const e = toSqlError(error);
+      if (e.sqlState && ALREADY_THERE.has(e.sqlState)) continue;
+      const at = script.source.position(statement.start);
+      failures.push({ file: `<preset ${name}>`, line: at.line, column: at.column, message: e.message, sqlState: e.sqlState });
+    }
+  }
+  return failures;
+}
+
 export function readMigrations(files: readonly string[]): Map<string, ParsedScript> {
   const scripts = new Map<string, ParsedScript>();
   // A file check could not read (its finding says why) is applied as empty.

@@ -16,6 +16,7 @@ export function formatVerifyReport(result: VerifyResult, format: ProbeFormat): s
     lines.push(`${r.path}: superuser ${r.superuser ? 'yes' : 'no'}, BYPASSRLS ${r.bypassRls ? 'yes' : 'no'}`);
     for (const leak of r.leaks) lines.push(`    LEAK  ${leak}`);
   }
+  if (result.ownerNotProbed) lines.push(`owner ${result.owner}: not probed: ${result.ownerNotProbed}`);
   if (!result.roles.some((r) => r.path.startsWith('app role'))) lines.push('no app role to probe: set appRoles in rls-guard.config.json (only the owner path was probed)');
   lines.push('');
   for (const t of result.tables) {

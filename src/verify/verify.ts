@@ -13,7 +13,8 @@ import { runProbe } from '../probe/probe.js';
 import type { ProbeCheck, RoleReport } from '../probe/types.js';
 import { quoteIdent } from '../probe/values.js';
 import { loadSqlParser } from '../sql/parse.js';
-import { applyMigrations, readMigrations, rolesCreatedBy, type AppliedMigrations } from './apply.js';
+import { PRESETS } from '../presets/index.js';
+import { applyMigrations, applyPrelude, readMigrations, rolesCreatedBy, type AppliedMigrations } from './apply.js';
 import { openPglite, openScratch, type VerifyDatabase } from './database.js';
 import { seedTenantTables, type SeedOutcome } from './seed.js';
 
@@ -55,6 +56,8 @@ export interface VerifyResult {
   engine: 'pglite' | 'postgres';
   migrations: Pick<AppliedMigrations, 'files' | 'statements' | 'failures' | 'appliedAsSuperuser'>;
   owner: string;
+  /** Why the owner path was not probed (the platform's migration role bypasses RLS by design), or null. */
+  ownerNotProbed: string | null;
   /** The first app role's facts (the shape `probe` prints); every path's facts are in `roles`. */
   role: (RoleReport & { path: string }) | null;
   roles: (RoleReport & { path: string })[];
@@ -64,13 +67,26 @@ export interface VerifyResult {
   ok: boolean;
 }
 
-async function prepareRoles(db: VerifyDatabase, appRoles: readonly string[], createdByMigrations: Set<string>): Promise<void> {
+/**
+ * The owner role the migrations run as, and the app roles. Where a preset's migration role
+ * bypasses RLS (Supabase's `postgres`), the owner gets BYPASSRLS too, and rights on what the
+ * platform created (schemas, tables, functions), as the platform's migration role has.
+ */
+async function prepareRoles(db: VerifyDatabase, appRoles: readonly string[], createdByMigrations: Set<string>, platform: { ownerBypassesRls: boolean; schemas: string[] }): Promise<void> {
   const s = db.session;
   const exists = async (role: string) => (await s.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rows.length > 0;
   if (!(await exists(OWNER_ROLE))) await s.query(`CREATE ROLE ${OWNER_ROLE} NOLOGIN CREATEROLE`);
+  await s.query(`ALTER ROLE ${OWNER_ROLE} ${platform.ownerBypassesRls ? 'BYPASSRLS' : 'NOBYPASSRLS'}`);
   const database = (await s.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
   await s.query(`GRANT CREATE, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${OWNER_ROLE}`);
   await s.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${OWNER_ROLE}`);
+  for (const schema of platform.schemas) {
+    const q = quoteIdent(schema);
+    await s.query(`GRANT USAGE, CREATE ON SCHEMA ${q} TO ${OWNER_ROLE}`);
+    await s.query(`GRANT ALL ON ALL TABLES IN SCHEMA ${q} TO ${OWNER_ROLE}`);
+    await s.query(`GRANT ALL ON ALL SEQUENCES IN SCHEMA ${q} TO ${OWNER_ROLE}`);
+    await s.query(`GRANT ALL ON ALL FUNCTIONS IN SCHEMA ${q} TO ${OWNER_ROLE}`);
+  }
   for (const role of appRoles) {
     if (createdByMigrations.has(role.toLowerCase()) || (await exists(role))) continue;
     await s.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
@@ -96,6 +112,40 @@ async function appRolesToProbe(db: VerifyDatabase, config: ResolvedConfig): Prom
   return rows.map((r) => r.rolname);
 }
 
+const DEFAULT_ACL_OBJECTS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS' };
+
+/**
+ * The prelude's ALTER DEFAULT PRIVILEGES ran as the superuser, so they apply to what the superuser
+ * creates; on the platform they apply to what its migration role creates (Supabase: postgres).
+ * The same defaults are given to the owner role the migrations run as here.
+ */
+async function inheritDefaultPrivileges(db: VerifyDatabase, owner: string): Promise<void> {
+  const { rows } = await db.session.query<{ schema: string | null; objtype: string; grantee: string | null; privilege: string }>(
+    `SELECT n.nspname::text AS schema, d.defaclobjtype::text AS objtype,
+            CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee)::text END AS grantee, a.privilege_type::text AS privilege
+       FROM pg_default_acl d
+       LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+      CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+      WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)`,
+  );
+  for (const r of rows) {
+    const objects = DEFAULT_ACL_OBJECTS[r.objtype];
+    if (!objects) continue;
+    const inSchema = r.schema ? ` IN SCHEMA ${quoteIdent(r.schema)}` : '';
+    const grantee = r.grantee === null ? 'PUBLIC' : quoteIdent(r.grantee);
+    await db.exec(`ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(owner)}${inSchema} GRANT ${r.privilege} ON ${objects} TO ${grantee}`);
+  }
+}
+
+/** Schemas other than PostgreSQL's own and public: what a preset's prelude created. */
+async function userSchemas(db: VerifyDatabase): Promise<string[]> {
+  const { rows } = await db.session.query<{ nspname: string }>(
+    `SELECT nspname::text AS nspname FROM pg_namespace
+      WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1`,
+  );
+  return rows.map((r) => r.nspname);
+}
+
 function isTenantTable(table: TableRow, config: ResolvedConfig): boolean {
   const names = config.tenantColumns.map((c) => c.toLowerCase());
   const global = config.globalTables.some((g) => {
@@ -113,21 +163,37 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const db = options.url ? await openScratch(options.url) : await openPglite();
   try {
     const config = options.config;
-    await prepareRoles(db, config.appRoles, rolesCreatedBy(scripts));
+    const preset = config.preset ? PRESETS[config.preset] : undefined;
+    const preludeFailures = preset ? await applyPrelude(db, preset.name, preset.prelude) : [];
+    const platformSchemas = preset ? await userSchemas(db) : [];
+    // What the platform created is the platform's to secure, not the project's: not probed.
+    const platformTables = preset ? (await readTables(db.session)).map((t) => `${t.schema}.${t.name}`) : [];
+    const probeConfig: ResolvedConfig = { ...options.config, globalTables: [...options.config.globalTables, ...platformTables] };
+    // The platform's migration role bypasses RLS (it is allowed to): so does the owner here, and the
+    // owner path's findings are what that role is for, not leaks (check's require-force-rls agrees).
+    const ownerBypassesRls = !!preset && !!config.migrationRole && config.allowBypassRoles.includes(config.migrationRole);
+    await prepareRoles(db, config.appRoles, rolesCreatedBy(scripts), { ownerBypassesRls, schemas: platformSchemas });
+    if (preset) await inheritDefaultPrivileges(db, OWNER_ROLE);
     const applied = await applyMigrations(db, scripts, OWNER_ROLE);
+    applied.failures.unshift(...preludeFailures);
 
     // The superuser's view of the schema, for seeding.
     await db.session.query('RESET ROLE');
     const allTables = await readTables(db.session);
-    const tenantTables = allTables.filter((t) => isTenantTable(t, config));
+    const tenantTables = allTables.filter((t) => isTenantTable(t, probeConfig));
     const { outcomes, seeded } = await seedTenantTables(db.session, tenantTables, allTables, config.tenantColumns, config.tenantSettings);
 
     const appRoles = await appRolesToProbe(db, config);
-    const paths = [...appRoles.map((role) => ({ label: `app role ${role}`, role })), { label: `owner ${OWNER_ROLE}`, role: OWNER_ROLE }];
+    const { catalog, tenancy } = check.analysis;
+    const keyColumns = (table: string): string[] | null => {
+      const state = catalog.tables.get(table);
+      return state ? tenancy.keyColumns(state) : null;
+    };
+    const paths = [...appRoles.map((role) => ({ label: `app role ${role}`, role })), ...(ownerBypassesRls ? [] : [{ label: `owner ${OWNER_ROLE}`, role: OWNER_ROLE }])];
     const tables = new Map<string, VerifyTable>();
     const roles: (RoleReport & { path: string })[] = [];
     for (const path of paths) {
-      const result = await runProbe({ session: db.session, asRole: path.role, config, seeded });
+      const result = await runProbe({ session: db.session, asRole: path.role, config: probeConfig, seeded, catalog: check.analysis.catalog, keyColumns });
       roles.push({ ...result.role, path: path.label });
       for (const t of result.tables) {
         const entry = tables.get(t.table) ?? {
@@ -152,13 +218,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       }
     }
     const tableList = [...tables.values()].sort((a, b) => a.table.localeCompare(b.table));
-    const disagreements = compareWithCheck(tableList, check.findings, appRoles.length > 0);
+    const disagreements = compareWithCheck(tableList, check.findings, appRoles.length > 0, !ownerBypassesRls);
     const ok = applied.failures.length === 0 && tableList.every((t) => t.leaks.length === 0) && roles.every((r) => r.leaks.length === 0);
     const { files: appliedFiles, statements, failures, appliedAsSuperuser } = applied;
     return {
       engine: db.engine,
       migrations: { files: appliedFiles, statements, failures, appliedAsSuperuser },
       owner: OWNER_ROLE,
+      ownerNotProbed: ownerBypassesRls ? `it has BYPASSRLS, as ${config.migrationRole} has on ${preset!.name} (an allowed bypass role): it reads every row by design` : null,
       role: roles.find((r) => r.path.startsWith('app role')) ?? null,
       roles,
       seed: outcomes,
@@ -188,7 +255,7 @@ function namesTable(message: string, table: string): boolean {
 }
 
 /** Every table where the observed leaks and check's errors disagree. */
-export function compareWithCheck(tables: readonly VerifyTable[], findings: readonly Finding[], probedAppRoles: boolean): Disagreement[] {
+export function compareWithCheck(tables: readonly VerifyTable[], findings: readonly Finding[], probedAppRoles: boolean, probedOwner = true): Disagreement[] {
   const out: Disagreement[] = [];
   for (const t of tables) {
     const errors = findings.filter((f) => f.severity === 2 && isAbout(f, t.table));
@@ -199,6 +266,7 @@ export function compareWithCheck(tables: readonly VerifyTable[], findings: reado
       if (!OBSERVABLE_RULES.has(f.ruleId)) continue;
       const ownerRule = OWNER_RULES.has(f.ruleId);
       if (!ownerRule && !probedAppRoles) continue;
+      if (ownerRule && !probedOwner) continue;
       const observed = t.leaks.some((l) => (ownerRule ? l.startsWith('owner ') : l.startsWith('app role ')));
       if (!observed) {
         const where = `${f.location.file}:${f.location.line}`;

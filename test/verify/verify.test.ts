@@ -8,6 +8,7 @@ import { withScratchDatabase } from '../support/pg.js';
 
 const demo = join(process.cwd(), 'fixtures/probe/verify-demo');
 const dynamic = join(process.cwd(), 'fixtures/probe/verify-dynamic');
+const supabaseProject = join(process.cwd(), 'fixtures/probe/verify-supabase');
 
 function captureIo(): CommandIo & { out: string; err: string } {
   const io = {
@@ -66,6 +67,23 @@ describe('rls-guard verify', () => {
     expectDemoVerdict(result);
     // check reports the fail-open policy and the missing FORCE too: no disagreement on these tables.
     expect(result.disagreements).toEqual([]);
+  });
+
+  it('with the supabase preset: creates the platform first, runs the migrations as a BYPASSRLS owner like postgres, and sees the view leak check reports', async () => {
+    const result = await runVerify({ paths: [], config: resolveConfig({ start: supabaseProject }) });
+    // auth.users, auth.uid() and the API roles exist before the migration: it applies cleanly.
+    expect(result.migrations.failures).toEqual([]);
+    expect(result.roles.map((r) => r.path)).toEqual(['app role anon', 'app role authenticated']);
+    expect(result.ownerNotProbed).toMatch(/BYPASSRLS, as postgres has on supabase/);
+    // Platform tables are the platform's: not probed as the project's.
+    expect(result.tables.map((t) => t.table)).toEqual(['public.notes']);
+    const notes = table(result, 'public.notes');
+    expect(notes.seeded).toBe(true);
+    // The platform's default privileges reach the new table (copied to the owner the migrations run as).
+    expect(notes.checks.find((c) => c.path === 'app role authenticated' && c.id === 'select-other-tenant')).toMatchObject({ status: 'pass' });
+    expect(notes.leaks).toContain('app role anon: SELECT through view public.note_counts as a fresh tenant returned 2 rows of other tenants: the view bypasses the table\'s policies');
+    expect(result.disagreements).toEqual([]);
+    expect(result.ok).toBe(false);
   });
 
   it('reports what check could not see: FORCE turned off by dynamic SQL', async () => {
