@@ -1,4 +1,4 @@
-import { bodyOf, namesOnlyInTemp, pinsTempLast, unqualifiedRelations } from '../../src/analysis/definer.js';
+import { namesOnlyInTemp, pinsTempLast, unqualifiedRelations } from '../../src/analysis/definer.js';
 import type { SqlRule } from '../../src/rule.js';
 
 /**
@@ -38,11 +38,11 @@ const rule: SqlRule = {
         const shadow = unqualified.length > 0 ? `a caller's temporary table named ${names} is read instead of the real one, and ` : '';
         return [{ message: `SECURITY DEFINER ${fn.kind} ${name} does not pin search_path: it runs with the caller's search_path, so ${shadow}a caller can shadow any name it resolves. ${fix}`, location, object }];
       }
-      const analyzable = fn.sqlBody !== null || bodyOf(fn).analyzable;
-      if (analyzable && unqualified.length === 0) return [];
+      // A pinned path is unsafe only through unqualified names in the body. A body rls-guard cannot
+      // read is reported by unverifiable-ddl as not evaluated, not guessed to be unsafe here.
+      if (unqualified.length === 0) return [];
       const path = fn.searchPath.length === 0 || (fn.searchPath.length === 1 && fn.searchPath[0] === '') ? "''" : fn.searchPath.join(', ');
-      const what = unqualified.length > 0 ? `the unqualified ${names} resolves to a caller's temporary table first` : 'its body could not be analyzed for unqualified names';
-      return [{ message: `SECURITY DEFINER ${fn.kind} ${name} sets search_path = ${path} without pg_temp last: ${what}, so a caller can feed it forged rows. ${fix}`, location, object }];
+      return [{ message: `SECURITY DEFINER ${fn.kind} ${name} sets search_path = ${path} without pg_temp last: the unqualified ${names} resolves to a caller's temporary table first, so a caller can feed it forged rows. ${fix}`, location, object }];
     });
   },
 };

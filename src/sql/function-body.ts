@@ -67,21 +67,60 @@ function embeddedSql(query: string, parseMode: number): string {
   return `SELECT ${assign >= 0 ? query.slice(assign + 2) : query}`;
 }
 
+const QUOTING = new Set(['quote_ident', 'quote_literal', 'quote_nullable']);
+
+function funcName(node: AstNode): string {
+  const parts = ((node.funcname ?? []) as AstNode[]).map((n) => String(n.String?.sval ?? '').toLowerCase());
+  return parts[0] === 'pg_catalog' ? parts.slice(1).join('.') : parts.join('.');
+}
+
+/** format()'s template quotes every argument it inserts: only %I, %L and %% (never %s). */
+function formatQuotesAll(node: AstNode): boolean {
+  const fmt = node.args?.[0]?.A_Const?.sval?.sval as string | undefined;
+  if (fmt === undefined) return false;
+  for (const spec of fmt.matchAll(/%(?:\d+\$)?-?(?:\d+|\*(?:\d+\$)?)?([a-zA-Z%])/g)) if (spec[1] !== 'I' && spec[1] !== 'L' && spec[1] !== '%') return false;
+  return true;
+}
+
+/** Text that cannot carry SQL from input: constants, quote_ident/quote_literal/quote_nullable, format('%I %L'), and their concatenation. */
+function quotedPiece(node: AstNode | undefined): boolean {
+  if (!node) return false;
+  if (node.A_Const) return true;
+  if (node.TypeCast) return quotedPiece(node.TypeCast.arg);
+  if (node.FuncCall) {
+    const name = funcName(node.FuncCall);
+    return QUOTING.has(name) || (name === 'format' && formatQuotesAll(node.FuncCall));
+  }
+  if (node.A_Expr && node.A_Expr.name?.[0]?.String?.sval === '||') return quotedPiece(node.A_Expr.lexpr) && quotedPiece(node.A_Expr.rexpr);
+  return false;
+}
+
+/** SQL text built from input: a concatenation with an unquoted piece, or format() inserting with %s. */
+function builtFromInput(node: AstNode | undefined): boolean {
+  if (!node || typeof node !== 'object') return false;
+  if (node.A_Expr && node.A_Expr.name?.[0]?.String?.sval === '||') return !quotedPiece(node);
+  if (node.FuncCall) {
+    const name = funcName(node.FuncCall);
+    if (QUOTING.has(name)) return false;
+    if (name === 'format') return !formatQuotesAll(node.FuncCall);
+  }
+  for (const key in node) {
+    const value: unknown = node[key];
+    if (Array.isArray(value) ? value.some((v) => builtFromInput(v as AstNode)) : value && typeof value === 'object' && builtFromInput(value as AstNode)) return true;
+  }
+  return false;
+}
+
+/**
+ * An EXECUTE's SQL: a constant, or built from input (injectable) unless every piece spliced in is
+ * quoted (quote_ident, quote_literal, format's %I / %L). Values passed with USING are parameters,
+ * never SQL text, and are not part of the query expression judged here.
+ */
 function classifyDynamic(query: string): DynamicExecute {
   const parsed = parseFragment(`SELECT ${query}`);
   const value = parsed?.[0]?.SelectStmt?.targetList?.[0]?.ResTarget?.val as AstNode | undefined;
   if (value?.A_Const?.sval) return { query, constantSql: String(value.A_Const.sval.sval ?? ''), builtFromInput: false };
-  let builtFromInput = false;
-  visit(value ?? {}, (key, node) => {
-    if (key === 'A_Expr' && node.name?.[0]?.String?.sval === '||') builtFromInput = true;
-    if (key === 'FuncCall') {
-      const name = (node.funcname as AstNode[]).map((n) => n.String?.sval).join('.');
-      const fmt = node.args?.[0]?.A_Const?.sval?.sval as string | undefined;
-      if ((name === 'format' || name === 'pg_catalog.format') && (fmt === undefined || fmt.includes('%s'))) builtFromInput = true;
-    }
-  });
-  if (!value) builtFromInput = true;
-  return { query, constantSql: null, builtFromInput };
+  return { query, constantSql: null, builtFromInput: !value || builtFromInput(value) };
 }
 
 /** Analyzes a PL/pgSQL function (its full CREATE FUNCTION text) or DO block body. */

@@ -25,6 +25,10 @@ describe(RULE, () => {
       ['keyed read through a positional parameter', on(sqlFn('SELECT tenant_id FROM public.api_keys WHERE key = $1'), REVOKE)],
       ["format('%I') with USING", on(plpgsql("EXECUTE format('SELECT tenant_id FROM public.%I WHERE key = $1', 'api_keys') INTO t USING k;"), REVOKE)],
       ['constant EXECUTE ... USING', on(plpgsql("EXECUTE 'SELECT tenant_id FROM public.api_keys WHERE key = $1' INTO t USING k;"), REVOKE)],
+      ['concatenation of quote_literal(arg)', on(plpgsql("EXECUTE 'SELECT tenant_id FROM public.api_keys WHERE key = ' || quote_literal(k) INTO t;"), REVOKE)],
+      ['concatenation of quote_ident and quote_nullable', on(plpgsql("EXECUTE 'SELECT tenant_id FROM public.' || quote_ident('api_keys') || ' WHERE key = ' || quote_nullable(k) INTO t;"), REVOKE)],
+      ["format('%L') and positional %1$I", on(plpgsql("EXECUTE format('SELECT tenant_id FROM public.%1$I WHERE key = %2$L', 'api_keys', k) INTO t;"), REVOKE)],
+      ["format('%L') concatenated with a constant", on(plpgsql("EXECUTE format('SELECT tenant_id FROM public.api_keys WHERE key = %L', k) || ' LIMIT 1' INTO t;"), REVOKE)],
       ['EXECUTE revoked from PUBLIC by default privileges beforehand', ['ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;', TABLE, sqlFn()].join('\n')],
       ['CREATE OR REPLACE keeps the revoke', on(sqlFn(), REVOKE, sqlFn().replace('CREATE', 'CREATE OR REPLACE'))],
       ['SECURITY INVOKER needs none of it', on(`CREATE FUNCTION all_keys() RETURNS SETOF api_keys LANGUAGE sql AS $$ SELECT * FROM api_keys $$;`)],
@@ -54,6 +58,8 @@ describe(RULE, () => {
 
     it.each([
       ["format('%s')", on(plpgsql("EXECUTE format('SELECT tenant_id FROM public.api_keys WHERE key = %s', k) INTO t;"), REVOKE), ['001.sql:2']],
+      ['quote_literal on one piece, a raw argument on another', on(plpgsql("EXECUTE 'SELECT tenant_id FROM public.api_keys WHERE key = ' || quote_literal(k) || ' OR key = ' || k INTO t;"), REVOKE), ['001.sql:2']],
+      ["format('%L') concatenated with a raw argument", on(plpgsql("EXECUTE format('SELECT tenant_id FROM public.api_keys WHERE key = %L', k) || k INTO t;"), REVOKE), ['001.sql:2']],
       ["format('%s') for an identifier", on(plpgsql("EXECUTE format('SELECT tenant_id FROM %s WHERE key = $1', k) INTO t USING k;"), REVOKE), ['001.sql:2']],
       ['an UPDATE of every row', on(sqlFn('UPDATE public.api_keys SET key = k RETURNING tenant_id'), REVOKE), ['001.sql:2']],
       ['GRANT EXECUTE ... TO PUBLIC after the revoke', on(sqlFn(), REVOKE, 'GRANT EXECUTE ON FUNCTION tenant_for_key(text) TO PUBLIC;'), ['001.sql:2']],

@@ -49,5 +49,30 @@ describe(RULE, () => {
     ] as const)('%s', async (_name, sql, expected) => {
       expect(await hits(sql)).toEqual(expected);
     });
+    });
+
+  describe('SECURITY DEFINER bodies rls-guard cannot read', () => {
+    const BROKEN = `CREATE FUNCTION lookup(t uuid) RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+  RETURN (SELECT count(*) FROM public.docs WHERE tenant_id = t)
+  this is not plpgsql (
+END $$;`;
+    it('a warning at the function saying it was not evaluated, and no search_path error guessed from it', async () => {
+      const findings = await checkSql(on(BROKEN));
+      const notEvaluated = findings.filter((f) => f.ruleId === RULE);
+      expect(notEvaluated.map((f) => [f.severity, f.location.line])).toEqual([[1, 2]]);
+      expect(notEvaluated[0]!.message).toContain('Not evaluated: the body of SECURITY DEFINER function public.lookup(uuid) could not be parsed');
+      expect(findings.filter((f) => f.ruleId === 'security-definer-search-path')).toEqual([]);
+    });
+
+    it('with no search_path at all the search_path error stands: it does not depend on the body', async () => {
+      const findings = await checkSql(on(BROKEN.replace("SET search_path = '' ", '')));
+      expect(findings.filter((f) => f.ruleId === 'security-definer-search-path').map((f) => f.location.line)).toEqual([2]);
+    });
+
+    it('a readable body, and a SECURITY INVOKER one that does not parse, are not reported', async () => {
+      expect(await hits(on("CREATE FUNCTION ok(t uuid) RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = '' AS $$ SELECT count(*) FROM public.docs WHERE tenant_id = t $$;"))).toEqual([]);
+      expect(await hits(on(BROKEN.replace(' SECURITY DEFINER', '')))).toEqual([]);
+    });
   });
 });
