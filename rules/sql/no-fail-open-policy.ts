@@ -1,7 +1,7 @@
 import { describeCheck, evaluatePolicies, type CommandVerdict } from '../../src/analysis/policies.js';
-import { suggestedPin } from '../../src/analysis/suggest.js';
+import { identityExpression, quoteIdent, suggestedPin } from '../../src/analysis/suggest.js';
 import type { Trust } from '../../src/analysis/identity.js';
-import type { PolicyState, TablePrivilege } from '../../src/model/catalog.js';
+import type { PolicyState, TablePrivilege, TableState } from '../../src/model/catalog.js';
 import type { SqlRule, SqlRuleReport } from '../../src/rule.js';
 
 /**
@@ -20,10 +20,38 @@ const rule: SqlRule = {
   severity: 2,
   description: 'The effective policy predicate pins a key column to the session identity for every command, and membership tables cannot be joined at will.',
   check({ catalog, config, tenancy }) {
-    const opened = new Map<PolicyState, { table: string; commands: string[]; reason: string; rowFlag?: string; example: string }>();
+    const opened = new Map<PolicyState, { table: string; commands: string[]; reason: string; rowFlag?: string; example: Example }>();
     /** membership table -> column it hands out -> the tables whose pins rest on it, and how. */
     const trusted = new Map<string, Map<string, { tables: Set<string>; via: Set<string> }>>();
     const held = (schema: string, name: string, command: string) => tenancy.appHolds(schema, name, command as TablePrivilege);
+
+    /** Does one of `policies` pin `column` for reads or writes? */
+    const pinner = (policies: PolicyState[], table: TableState, column: string): PolicyState | undefined =>
+      policies.find((p) => [p.using, p.withCheck].some((e) => e && tenancy.identity.pinsRow(e, table, [column]).pinned));
+    /**
+     * How to pin `column` in this project's terms: as a policy of the same table already does, else
+     * as a policy of another table pins a column of that name (a team table pins team_id through the
+     * project's membership helper, not with `= auth.uid()`), else directly with the identity source,
+     * unless that is a user id and the column names something else (a team).
+     */
+    const examplePin = (table: TableState, columnName: string): Example => {
+      const column = table.columns.get(columnName) ?? null;
+      const key = tenancy.tableKey(table);
+      const own = pinner(catalog.policiesOf(key).filter((p) => tenancy.policyApplies(p)), table, columnName);
+      if (own) return { column: columnName, like: `policy ${quoteIdent(own.name)} does` };
+      for (const other of tenancy.reachableTenantTables()) {
+        if (other === table || !other.columns.has(columnName)) continue;
+        const found = pinner(catalog.policiesOf(tenancy.tableKey(other)).filter((p) => tenancy.policyApplies(p)), other, columnName);
+        if (found) return { column: columnName, like: `policy ${quoteIdent(found.name)} on ${tenancy.tableKey(other)} does` };
+      }
+      // auth.uid() is a user's id: a column naming something else (a team) is pinned through membership.
+      const userIdentity = identityExpression(config, null) === '(SELECT auth.uid())';
+      const references = table.foreignKeys.find((fk) => fk.columns.length === 1 && fk.columns[0] === columnName)?.references;
+      if (userIdentity && references && references !== 'auth.users') {
+        return { column: columnName, example: `${quoteIdent(columnName)} IN (SELECT <the ${references} column> FROM <the membership table> WHERE <its user column> = (SELECT auth.uid()))` };
+      }
+      return { column: columnName, example: suggestedPin(config, column, columnName) };
+    };
 
     for (const table of tenancy.reachableTenantTables()) {
       const keyColumns = tenancy.keyColumns(table);
@@ -35,7 +63,7 @@ const rule: SqlRule = {
         // A command the app holds no privilege for cannot be run, whatever its policies admit.
         if (!held(table.schema, table.name, verdict.command)) continue;
         for (const opener of verdict.openers) {
-          const entry = opened.get(opener.policy) ?? { table: key, commands: [], reason: opener.reason, rowFlag: opener.rowFlag, example: suggestedPin(config, column, keyColumns[0]!) };
+          const entry = opened.get(opener.policy) ?? { table: key, commands: [], reason: opener.reason, rowFlag: opener.rowFlag, example: examplePin(table, column?.name ?? keyColumns[0]!) };
           entry.commands.push(describeCheck(verdict));
           opened.set(opener.policy, entry);
         }
@@ -45,9 +73,10 @@ const rule: SqlRule = {
 
     const reports: SqlRuleReport[] = [];
     for (const [policy, { table, commands, reason, rowFlag, example }] of opened) {
+      const pin = 'like' in example ? `pin ${quoteIdent(example.column)} to the session as ${example.like}` : `pin it to the session, e.g. ${example.example}`;
       const why = rowFlag
-        ? `${reason}. If those rows are meant to be public, keep the policy FOR SELECT and say so (-- rls-guard-ignore no-fail-open-policy: <why>); otherwise pin it, e.g. ${example}`
-        : `${reason}. Pin it to the session, e.g. ${example}, or pair it with a RESTRICTIVE policy that does`;
+        ? `${reason}. If those rows are meant to be public, keep the policy FOR SELECT and say so (-- rls-guard-ignore no-fail-open-policy: <why>); otherwise ${pin}`
+        : `${reason}. ${pin[0]!.toUpperCase()}${pin.slice(1)}, or pair it with a RESTRICTIVE policy that does`;
       reports.push({
         message: `Policy ${policy.name} on ${table} lets the app reach other tenants' rows for ${commands.join(', ')}: ${why}.`,
         object: `${table} policy ${policy.name}`,
@@ -82,6 +111,9 @@ const rule: SqlRule = {
     return reports;
   },
 };
+
+/** A fix in the project's terms: like an existing policy, or an expression to write. */
+type Example = { column: string; like: string } | { column: string; example: string };
 
 function recordTrust(trusted: Map<string, Map<string, { tables: Set<string>; via: Set<string> }>>, trust: Trust, table: string): void {
   let byColumn = trusted.get(trust.table);

@@ -146,3 +146,44 @@ describe('reachability', () => {
     expect(await ruleHits('require-rls', BARE, {})).toEqual(['001.sql:1']);
   });
 });
+
+describe('suggestions in the project\'s terms', () => {
+  const message = async (sql: string, config: object) => (await checkSql(sql, config)).find((f) => f.ruleId === 'no-fail-open-policy')?.message ?? '';
+  const SUPA = { preset: 'supabase', tenantColumns: ['team_id', 'user_id'] };
+  const TEAM_TABLES = `CREATE TABLE public.teams (id uuid PRIMARY KEY);
+CREATE TABLE public.members (team_id uuid NOT NULL REFERENCES public.teams (id), user_id uuid NOT NULL REFERENCES auth.users (id), PRIMARY KEY (team_id, user_id));
+CREATE TABLE public.docs (id int PRIMARY KEY, team_id uuid NOT NULL REFERENCES public.teams (id));
+ALTER TABLE public.teams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.docs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_memberships ON public.members FOR SELECT USING (user_id = (SELECT auth.uid()));`;
+
+  it('a team table with a sibling policy that pins it: "as policy ... does", never team_id = auth.uid()', async () => {
+    const text = await message(`${TEAM_TABLES}
+CREATE POLICY "team docs" ON public.docs FOR SELECT USING (team_id IN (SELECT m.team_id FROM public.members m WHERE m.user_id = (SELECT auth.uid())));
+CREATE POLICY anyone_writes ON public.docs FOR INSERT WITH CHECK (true);`, SUPA);
+    expect(text).toContain('Pin team_id to the session as policy "team docs" does');
+    expect(text).not.toContain('auth.uid()))');
+  });
+
+  it('a team table pinned nowhere else but another table pins team_id: that policy is named', async () => {
+    const text = await message(`${TEAM_TABLES}
+CREATE TABLE public.files (id int PRIMARY KEY, team_id uuid NOT NULL REFERENCES public.teams (id));
+ALTER TABLE public.files ENABLE ROW LEVEL SECURITY;
+CREATE POLICY files_team ON public.files USING (team_id IN (SELECT m.team_id FROM public.members m WHERE m.user_id = (SELECT auth.uid())));
+CREATE POLICY docs_open ON public.docs USING (true);`, SUPA);
+    expect(text).toContain('Pin team_id to the session as policy files_team on public.files does');
+  });
+
+  it('a team table with no pinning policy anywhere: a membership lookup, not team_id = auth.uid()', async () => {
+    const text = await message(`${TEAM_TABLES}\nCREATE POLICY docs_open ON public.docs USING (true);`, SUPA);
+    expect(text).toContain('team_id IN (SELECT <the public.teams column> FROM <the membership table> WHERE <its user column> = (SELECT auth.uid()))');
+  });
+
+  it('a per-user table: user_id = (SELECT auth.uid())', async () => {
+    const text = await message(`CREATE TABLE public.notes (id int PRIMARY KEY, user_id uuid NOT NULL REFERENCES auth.users (id));
+ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notes_open ON public.notes USING (true);`, SUPA);
+    expect(text).toContain('e.g. user_id = (SELECT auth.uid())');
+  });
+});
