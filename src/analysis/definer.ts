@@ -23,7 +23,8 @@ export function bodyOf(fn: FunctionState): BodyAnalysis {
 export function unqualifiedRelations(fn: FunctionState): string[] {
   // SQL-standard bodies (BEGIN ATOMIC / RETURN) bind their names when the function is created.
   if (fn.sqlBody) return [];
-  return [...new Set(relationsIn(bodyOf(fn).statements).filter((r) => r.schema === null && !r.name.startsWith('pg_')).map((r) => r.name))];
+  // A trigger's transition tables (REFERENCING OLD TABLE AS deleted) are not looked up through search_path.
+  return [...new Set(relationsIn(bodyOf(fn).statements).filter((r) => r.schema === null && !r.name.startsWith('pg_') && !fn.transitionTables.has(r.name)).map((r) => r.name))];
 }
 
 /**

@@ -20,7 +20,7 @@
  */
 import type { Catalog, FunctionState, TableState } from '../model/catalog.js';
 import { qualifiedKey } from '../model/catalog.js';
-import { analyzeFunctionBody, type BodyAnalysis } from '../sql/function-body.js';
+import { bodyOf } from './definer.js';
 import type { AstNode } from '../sql/parse.js';
 
 /** `" (<the reasons that could not follow>)"`: what a "not keyed" message passes on from inside. */
@@ -165,7 +165,9 @@ export class IdentityModel {
   private readonly functions: string[][];
   private readonly summaries = new Map<FunctionState, FunctionSummary>();
   private readonly inProgress = new Set<FunctionState>();
-  private readonly bodies = new WeakMap<FunctionState, BodyAnalysis>();
+  /** Functions by lower-case name, built on first use (the catalog is final by then). */
+  private functionIndex: Map<string, FunctionState[]> | null = null;
+  private indexedFunctions = 0;
 
   constructor(
     readonly options: IdentityOptions,
@@ -656,9 +658,19 @@ export class IdentityModel {
     if (!this.catalog) return undefined;
     const name = funcname[funcname.length - 1]!.toLowerCase();
     const schema = funcname.length > 1 ? funcname[funcname.length - 2]!.toLowerCase() : null;
+    if (!this.functionIndex || this.indexedFunctions !== this.catalog.functions.size) {
+      this.functionIndex = new Map();
+      this.indexedFunctions = this.catalog.functions.size;
+      for (const fn of this.catalog.functions.values()) {
+        const key = fn.name.toLowerCase();
+        const list = this.functionIndex.get(key);
+        if (list) list.push(fn);
+        else this.functionIndex.set(key, [fn]);
+      }
+    }
     let best: FunctionState | undefined;
-    for (const fn of this.catalog.functions.values()) {
-      if (fn.name.toLowerCase() !== name || (schema !== null && fn.schema.toLowerCase() !== schema)) continue;
+    for (const fn of this.functionIndex.get(name) ?? []) {
+      if (schema !== null && fn.schema.toLowerCase() !== schema) continue;
       if (fn.argTypes.length !== argCount && best) continue;
       if (schema === null && fn.schema !== 'public' && best?.schema === 'public') continue;
       best = fn;
@@ -666,10 +678,8 @@ export class IdentityModel {
     return best;
   }
 
-  private bodyOf(fn: FunctionState): BodyAnalysis {
-    let body = this.bodies.get(fn);
-    if (!body) this.bodies.set(fn, (body = analyzeFunctionBody(fn)));
-    return body;
+  private bodyOf(fn: FunctionState) {
+    return bodyOf(fn);
   }
 
   /** What `fn` returns, and which arguments it tests against the identity; from its body. */

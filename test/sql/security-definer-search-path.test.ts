@@ -30,6 +30,8 @@ describe(RULE, () => {
       ['a later ALTER FUNCTION ... SECURITY INVOKER', `${fn('')}\nALTER FUNCTION tenant_for_key(text) SECURITY INVOKER;`],
       ['CREATE OR REPLACE that adds the SET', `${fn('')}\n${fn('SET search_path = public, pg_temp').replace('CREATE', 'CREATE OR REPLACE')}`],
       ['dropped', `${fn('')}\nDROP FUNCTION tenant_for_key(text);`],
+      ['a trigger reading its transition table by name', `CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ BEGIN INSERT INTO public.api_keys (key, tenant_id) SELECT key || '-old', tenant_id FROM deleted; RETURN NULL; END $$;
+CREATE TRIGGER keys_audit AFTER DELETE ON api_keys REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION audit();`],
       ["BEGIN ATOMIC body under '' (names bound at creation)", "CREATE FUNCTION tenant_for_key(k text) RETURNS uuid LANGUAGE sql SECURITY DEFINER SET search_path = '' BEGIN ATOMIC SELECT tenant_id FROM public.api_keys WHERE key = k; END;"],
     ] as const)('%s', async (_name, sql) => {
       expect(await hits(on(sql))).toEqual([]);
@@ -37,6 +39,11 @@ describe(RULE, () => {
   });
 
   describe('errors', () => {
+    it('the same name read by a function no trigger gives that transition table: pg_temp is where it is found', async () => {
+      const sql = on("CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ BEGIN INSERT INTO public.api_keys (key, tenant_id) SELECT key, tenant_id FROM deleted; RETURN NULL; END $$;");
+      expect(await hits(sql)).toEqual(['001.sql:2']);
+    });
+
     it('no SET: error at the function, naming the unqualified table', async () => {
       const findings = (await checkSql(on(fn('')))).filter((f) => f.ruleId === RULE);
       expect(findings).toHaveLength(1);
