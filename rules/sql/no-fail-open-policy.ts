@@ -34,10 +34,10 @@ const rule: SqlRule = {
      * project's membership helper, not with `= auth.uid()`), else directly with the identity source,
      * unless that is a user id and the column names something else (a team).
      */
-    const examplePin = (table: TableState, columnName: string): Example => {
+    const examplePin = (table: TableState, columnName: string, opener: PolicyState): Example => {
       const column = table.columns.get(columnName) ?? null;
       const key = tenancy.tableKey(table);
-      const own = pinner(catalog.policiesOf(key).filter((p) => tenancy.policyApplies(p)), table, columnName);
+      const own = pinner(catalog.policiesOf(key).filter((p) => p !== opener && tenancy.policyApplies(p)), table, columnName);
       if (own) return { column: columnName, like: `policy ${quoteIdent(own.name)} does` };
       for (const other of tenancy.reachableTenantTables()) {
         if (other === table || !other.columns.has(columnName)) continue;
@@ -63,7 +63,7 @@ const rule: SqlRule = {
         // A command the app holds no privilege for cannot be run, whatever its policies admit.
         if (!held(table.schema, table.name, verdict.command)) continue;
         for (const opener of verdict.openers) {
-          const entry = opened.get(opener.policy) ?? { table: key, commands: [], reason: opener.reason, rowFlag: opener.rowFlag, example: examplePin(table, column?.name ?? keyColumns[0]!) };
+          const entry = opened.get(opener.policy) ?? { table: key, commands: [], reason: opener.reason, rowFlag: opener.rowFlag, example: examplePin(table, column?.name ?? keyColumns[0]!, opener.policy) };
           entry.commands.push(describeCheck(verdict));
           opened.set(opener.policy, entry);
         }

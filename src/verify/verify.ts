@@ -243,9 +243,13 @@ const OWNER_RULES = new Set(['require-force-rls']);
 /** Rules whose errors claim a leak verify can observe per table. */
 const OBSERVABLE_RULES = new Set(['require-rls', 'require-force-rls', 'no-fail-open-policy', 'view-security-invoker', 'app-role-least-privilege', 'no-rls-disable']);
 
-/** Is the finding about `table`? By the object it names (`public.t`, `public.t policy p`), else by its message (views name the tables they read there). */
+/** Is the finding about `table`? By the object it names (`public.t`, `public.t policy p`), else by its message. */
 function isAbout(finding: Finding, table: string): boolean {
   if (finding.object === table || finding.object?.startsWith(`${table} `)) return true;
+  // Findings whose object is not the table they open: a view (its message names the tables it
+  // reads) and a membership table's write policy (its message names the tables that trust it).
+  // Any other finding is about its object only, whatever tables its suggestion mentions.
+  if (finding.object && finding.ruleId !== 'view-security-invoker' && !finding.object.endsWith('(membership)')) return false;
   return namesTable(finding.message, table);
 }
 
