@@ -24,6 +24,12 @@ const rule: SqlRule = {
       }
       if (view.securityInvoker) return [];
       const owner = tenancy.ownerOf(view);
+      const platformReads = tenantReads.filter((key) => catalog.tables.get(key)?.platform);
+      if (platformReads.length > 0) {
+        // auth.users and the like: the app roles hold no privilege on them, the view's owner does.
+        const why = `it reads ${platformReads.join(', ')}, the platform's table of every user, with the rights of its owner${owner ? ` ${owner}` : ''}, so every client that can select from the view reads every user's rows`;
+        return [{ message: `View ${name} exposes ${platformReads.join(', ')} to the app roles: ${why}. Create it WITH (security_invoker = true) and read only the signed-in user's row, or move it out of the API's schema.`, location: view.changedAt, object: name }];
+      }
       const why = tenancy.ownerBypassesRls(view)
         ? `its owner ${owner} bypasses row-level security, so the app sees every tenant's rows through it`
         : "unless the owner is subject to RLS, the app sees every tenant's rows through it";

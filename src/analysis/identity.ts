@@ -333,6 +333,12 @@ export class IdentityModel {
         if (other.kind === 'column') return NOT_PINNED(`it compares ${other.column}, which is not a key column of the table, with the identity`);
         return NOT_PINNED('the identity is compared with something other than a key column');
       }
+      const claimed = left.kind === 'user-controlled' ? left : right.kind === 'user-controlled' ? right : null;
+      if (claimed && claimed.kind === 'user-controlled') {
+        const other = claimed === left ? right : left;
+        const what = other.kind === 'column' ? `${other.column}, which is not a key column of the table,` : 'a value';
+        return NOT_PINNED(`it compares ${what} with ${claimed.what}, which the user writes themselves, so any user can claim any value`);
+      }
       const setting = this.otherSetting(n.lexpr) ?? this.otherSetting(n.rexpr);
       if (setting) {
         return NOT_PINNED(`it tests the setting ${setting}, which is not an identity setting: any session that sets it (SET ${setting} = ...) reaches every tenant's rows`);

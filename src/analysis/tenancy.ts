@@ -25,6 +25,8 @@ export class Tenancy {
   /** Roles whose policies and privileges reach an app role: the app roles, what they are members of, PUBLIC. */
   readonly appRoleReach: Set<string>;
   private readonly platformKeys: Record<string, string[]>;
+  /** Roles any client of the platform's API can act as (a preset's `clientRoles`). */
+  readonly clientRoles: Set<string>;
   private roots: Set<string> | null = null;
 
   constructor(
@@ -38,6 +40,7 @@ export class Tenancy {
     // Policies TO a group apply to members that inherit its privileges (not WITH INHERIT FALSE).
     for (const role of this.appRoles) for (const r of catalog.memberships(role, { inheritedOnly: true })) this.appRoleReach.add(r);
     this.platformKeys = (config.preset && PRESETS[config.preset]?.platformKeys) || {};
+    this.clientRoles = new Set(((config.preset && PRESETS[config.preset]?.clientRoles) || []).map((r) => catalogRoleName(r)));
   }
 
   hasAppRoles(): boolean {
@@ -160,6 +163,29 @@ export class Tenancy {
       if (privilege ? grant.privileges.has(privilege) : grant.privileges.size > 0) return true;
     }
     return false;
+  }
+
+  /**
+   * The write privileges (INSERT, UPDATE, DELETE, TRUNCATE) the platform's client roles (a
+   * preset's `clientRoles`: anon, authenticated) hold on a table, directly or through PUBLIC, with
+   * the grantees. Unlike `appHolds`, dynamic SQL is not assumed to have granted anything: this
+   * names grants that exist (the platform's default privileges included).
+   */
+  clientWrites(table: TableState): { privileges: TablePrivilege[]; grantees: string[] } {
+    const none = { privileges: [], grantees: [] };
+    if (this.clientRoles.size === 0) return none;
+    const usage = this.catalog.schemaUsage.get(table.schema);
+    if (!usage || ![...usage].some((g) => g === 'public' || this.clientRoles.has(g))) return none;
+    const privileges = new Set<TablePrivilege>();
+    const grantees: string[] = [];
+    for (const [grantee, grant] of this.catalog.tableGrants.get(this.tableKey(table)) ?? []) {
+      if (grantee !== 'public' && !this.clientRoles.has(grantee)) continue;
+      const writes = (['insert', 'update', 'delete', 'truncate'] as const).filter((p) => grant.privileges.has(p));
+      if (writes.length === 0) continue;
+      for (const w of writes) privileges.add(w);
+      grantees.push(grantee === 'public' ? 'PUBLIC' : grantee);
+    }
+    return { privileges: [...privileges], grantees };
   }
 
   /** Can the app roles touch the table at all (SPEC section 3, reachability)? An app role that owns it always can. */

@@ -13,4 +13,10 @@ export interface PlatformPreset {
   prelude: string;
   /** The key column(s) of the platform's own tables (`auth.users` is keyed by `id` = `auth.uid()`). */
   platformKeys: Record<string, string[]>;
+  /**
+   * Roles any client can act as through the platform's API (Supabase: anon with the public key,
+   * authenticated with any signed-up user's token), not only the project's server code: a table
+   * they can write needs RLS even when it holds no tenant's rows.
+   */
+  clientRoles: string[];
 }

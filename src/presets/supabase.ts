@@ -87,6 +87,7 @@ export const supabase: PlatformPreset = {
     migrationRole: 'postgres',
   },
   prelude: PRELUDE,
+  clientRoles: ['anon', 'authenticated'],
   platformKeys: {
     'auth.users': ['id'],
     'storage.objects': ['owner', 'owner_id'],

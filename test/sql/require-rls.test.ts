@@ -63,4 +63,32 @@ describe(RULE, () => {
       expect(finding!.message).toContain('Tenant table public.documents never enables');
     });
   });
+
+  describe('shared tables the platform\'s clients can write', () => {
+    const SUPA = { preset: 'supabase' };
+    const FLAGS = 'create table public.flags (name text primary key, on_ boolean);';
+    it.each([
+      ['through the platform\'s default privileges', FLAGS, SUPA],
+      ['listed in globalTables: shared for reading, not for writing', FLAGS, { ...SUPA, globalTables: ['flags'] }],
+      ['a write granted to PUBLIC', `revoke all on tables in schema public from anon, authenticated;\n${FLAGS}\ngrant update on public.flags to public;`.replace('revoke all on tables in schema public from anon, authenticated;', 'alter default privileges in schema public revoke all on tables from anon, authenticated;'), SUPA],
+    ] as const)('reported: %s', async (_name, sql, config) => {
+      const lines = sql.split('\n');
+      expect(await hits(sql, config)).toEqual([`001.sql:${lines.indexOf(FLAGS) + 1}`]);
+    });
+
+    it.each([
+      ['RLS enabled (policies decide)', `${FLAGS}\nalter table public.flags enable row level security;`, { ...SUPA, globalTables: ['flags'] }],
+      ['write privileges revoked from anon and authenticated', `${FLAGS}\nrevoke insert, update, delete, truncate on public.flags from anon, authenticated;`, SUPA],
+      ['only SELECT by default privileges', `alter default privileges in schema public revoke insert, update, delete, truncate on tables from anon, authenticated;\n${FLAGS}`, SUPA],
+      ['a server app role without a preset writes through the project\'s own code', 'create table flags (name text primary key);\ngrant select, insert, update, delete on flags to app;', { appRoles: ['app'], globalTables: ['flags'] }],
+    ] as const)('not reported: %s', async (_name, sql, config) => {
+      expect(await hits(sql, config)).toEqual([]);
+    });
+
+    it('the message names the roles, the privileges and both fixes', async () => {
+      const [finding] = (await checkSql(FLAGS, SUPA)).filter((f) => f.ruleId === RULE);
+      expect(finding!.message).toContain('Table public.flags has no ROW LEVEL SECURITY and anon, authenticated can INSERT, UPDATE, DELETE, TRUNCATE it');
+      expect(finding!.message).toContain('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.flags FROM anon, authenticated');
+    });
+  });
 });
