@@ -71,7 +71,41 @@ const rule: SqlRule = {
       }
     }
 
+    // The owner: FORCE ROW LEVEL SECURITY applies to it the policies TO PUBLIC and to its roles,
+    // and the app runs as the owner whenever it uses the migration role's connection. A policy
+    // that opens the table to the owner alone is a leak too (not when the owner bypasses RLS:
+    // require-force-rls and the preset say so).
+    const ownerOpened = new Map<PolicyState, { table: string; owner: string | null; commands: string[]; reason: string; example: Example }>();
+    if (tenancy.hasAppRoles()) {
+      for (const table of tenancy.tenantTables()) {
+        if (!table.rlsEnabled || !table.rlsForced || tenancy.ownerBypassesRls(table)) continue;
+        const keyColumns = tenancy.keyColumns(table);
+        if (keyColumns.length === 0) continue;
+        const owner = tenancy.ownerOf(table);
+        const ownerRoles = owner ? catalog.memberships(owner, { inheritedOnly: true }) : new Set<string>();
+        const key = tenancy.tableKey(table);
+        const policies = catalog.policiesOf(key).filter((p) => p.roles.some((r) => r === 'public' || ownerRoles.has(r)));
+        const column = tenancy.tenantColumn(table) ?? table.columns.get(keyColumns[0]!) ?? null;
+        for (const verdict of evaluatePolicies(policies, tenancy.identity, { table, keyColumns })) {
+          for (const opener of verdict.openers) {
+            if (opened.has(opener.policy)) continue;
+            const entry = ownerOpened.get(opener.policy) ?? { table: key, owner, commands: [], reason: opener.reason, example: examplePin(table, column?.name ?? keyColumns[0]!, opener.policy) };
+            entry.commands.push(describeCheck(verdict));
+            ownerOpened.set(opener.policy, entry);
+          }
+        }
+      }
+    }
+
     const reports: SqlRuleReport[] = [];
+    for (const [policy, { table, owner, commands, reason, example }] of ownerOpened) {
+      const pin = 'like' in example ? `Pin ${quoteIdent(example.column)} to the session as ${example.like}` : `Pin it to the session, e.g. ${example.example}`;
+      reports.push({
+        message: `Policy ${policy.name} on ${table} lets the table's owner ${owner ?? '(the role that ran the migrations)'} reach other tenants' rows for ${commands.join(', ')}: ${reason}. FORCE ROW LEVEL SECURITY applies it to the owner, and the app runs as the owner whenever it connects with the migration role. ${pin}, or limit the policy TO the app roles.`,
+        object: `${table} policy ${policy.name}`,
+        location: policy.changedAt,
+      });
+    }
     for (const [policy, { table, commands, reason, rowFlag, example }] of opened) {
       const pin = 'like' in example ? `pin ${quoteIdent(example.column)} to the session as ${example.like}` : `pin it to the session, e.g. ${example.example}`;
       const why = rowFlag

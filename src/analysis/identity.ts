@@ -29,6 +29,9 @@ function because(reasons: string[]): string {
   return followed.length > 0 ? ` (${followed[0]})` : '';
 }
 
+/** The text forms PostgreSQL accepts for a uuid, as `uuid_in` reads them (hyphens optional, braces allowed). */
+const UUID_TEXT = /^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i;
+
 /** Chains of functions deeper than this are not followed ("could not follow"). */
 export const MAX_DEPTH = 8;
 
@@ -211,6 +214,37 @@ export class IdentityModel {
     return this.pins(expr, scope, target, 0);
   }
 
+  /**
+   * Does `expr` admit no row in any session state: `false`, `NULL`, a conjunct that does, every
+   * OR branch doing so, a comparison with a literal the column's type cannot hold?
+   */
+  admitsNothing(expr: AstNode | null | undefined, table: TableState | null): boolean {
+    const u = unwrap(expr);
+    if (!u) return false;
+    const [kind, n] = u;
+    if (kind === 'A_Const') {
+      const v = constValue(n);
+      return v === null || v === false;
+    }
+    if (kind === 'TypeCast') return this.admitsNothing(n.arg, table);
+    if (kind === 'BoolExpr') {
+      const args = (n.args ?? []) as AstNode[];
+      if (n.boolop === 'AND_EXPR') return args.some((a) => this.admitsNothing(a, table));
+      if (n.boolop === 'OR_EXPR') return args.every((a) => this.admitsNothing(a, table));
+      return false;
+    }
+    if (kind === 'A_Expr' && n.kind === 'AEXPR_OP' && names(n.name)[0] === '=' && table) {
+      const relation: Relation = { alias: table.name, key: qualifiedKey(table.schema, table.name), columns: new Set(table.columns.keys()) };
+      const scope: Scope = { relations: [relation], parent: null, fn: null };
+      const left = this.value(n.lexpr, scope, 0);
+      const right = this.value(n.rexpr, scope, 0);
+      for (const [a, b] of [[left, right], [right, left]] as [Value, Value][]) {
+        if (a.kind === 'column' && b.kind === 'const' && this.impossibleFor(a, b.value)) return true;
+      }
+    }
+    return false;
+  }
+
   /** Is `expr` an identity value (a source, or derived from one)? For the probe and the app rules. */
   isIdentityValue(expr: AstNode | null | undefined): boolean {
     return this.value(expr, { relations: [], parent: null, fn: null }, 0).kind === 'identity';
@@ -323,7 +357,7 @@ export class IdentityModel {
         const column = target(a);
         if (column === null) continue;
         if (b.kind === 'identity') return { pinned: true, trusts: b.trusts };
-        if (b.kind === 'const') return NOT_PINNED(`${column} is compared with a literal value`);
+        if (b.kind === 'const') return a.kind === 'column' && this.impossibleFor(a, b.value) ? PINNED : NOT_PINNED(`${column} is compared with a literal value`);
         if (b.kind === 'user-controlled') return NOT_PINNED(`${column} is compared with ${b.what}, which the user writes themselves, so any user can claim any value`);
         if (b.kind === 'unknown') return NOT_PINNED(`${column} is compared with something rls-guard cannot derive from the identity (${b.reason})`);
         return NOT_PINNED(`${column} is compared with something other than the identity`);
@@ -344,7 +378,11 @@ export class IdentityModel {
         return NOT_PINNED(`it tests the setting ${setting}, which is not an identity setting: any session that sets it (SET ${setting} = ...) reaches every tenant's rows`);
       }
       for (const [a, b] of [[left, right], [right, left]] as [Value, Value][]) {
-        if (a.kind === 'column' && b.kind === 'const') return NOT_PINNED(`it admits every row whose ${a.column} is ${JSON.stringify(b.value)}, of any tenant`, { rowFlag: a.column });
+        if (a.kind !== 'column' || b.kind !== 'const') continue;
+        // A literal no value of the column's type can equal (`tenant_id::text = 'all'` for a uuid
+        // column is never true; `tenant_id = 'all'` fails for every row): it admits nothing.
+        if (this.impossibleFor(a, b.value)) return PINNED;
+        return NOT_PINNED(`it admits every row whose ${a.column} is ${JSON.stringify(b.value)}, of any tenant`, { rowFlag: a.column });
       }
       return NOT_PINNED('a comparison that does not involve a key column and the identity (a bypass switch?)');
     }
@@ -639,6 +677,15 @@ export class IdentityModel {
       }
     }
     return { kind: 'unknown', reason: `the column ${column} is not known` };
+  }
+
+  /** Can no value of the column's catalog type be written as `literal`? (uuid and integer columns.) */
+  private impossibleFor(v: Extract<Value, { kind: 'column' }>, literal: unknown): boolean {
+    if (typeof literal !== 'string' || !this.catalog || !v.relation.key) return false;
+    const type = this.catalog.tables.get(v.relation.key)?.columns.get(v.column)?.type;
+    if (type === 'uuid') return !UUID_TEXT.test(literal);
+    if (type === 'int2' || type === 'int4' || type === 'int8') return !/^[+-]?\d+$/.test(literal.trim());
+    return false;
   }
 
   private otherSetting(node: AstNode | null | undefined): string | null {

@@ -66,7 +66,14 @@ export function policyExpression(policy: PolicyFacts, clause: 'using' | 'check')
 /** Evaluates the policies (already filtered to those that apply to the roles of interest). */
 export function evaluatePolicies<P extends PolicyFacts>(policies: readonly P[], identity: IdentityModel, guarded: GuardedTable): CommandVerdict<P>[] {
   const pins = (expr: AstNode) => identity.pinsRow(expr, guarded.table, guarded.keyColumns);
+  const nothing = (expr: AstNode | undefined) => expr !== undefined && identity.admitsNothing(expr, guarded.table);
+  // An UPDATE writes only rows its USING lets it reach: when no state reaches any (every
+  // permissive USING admits nothing, or a restrictive one does), its check admits no write.
+  const updates = policies.filter((p) => p.command === 'all' || p.command === 'update');
+  const updateReachesNothing =
+    updates.filter((p) => p.permissive).every((p) => p.using === null || nothing(p.using)) || updates.some((p) => !p.permissive && nothing(p.using ?? undefined));
   return CHECKS.map(({ command, clause }) => {
+    if (command === 'update' && clause === 'check' && updateReachesNothing) return { command, clause, pinned: true, admitsNothing: true, openers: [], trusts: [] };
     const relevant = policies.filter((p) => p.command === 'all' || p.command === command);
     const permissive = relevant.filter((p) => p.permissive).map((p) => ({ policy: p, expr: policyExpression(p, clause) }));
     const restrictive = relevant.filter((p) => !p.permissive).map((p) => ({ policy: p, expr: policyExpression(p, clause) }));

@@ -146,4 +146,41 @@ describe(RULE, () => {
       expect(await hits('CREATE TABLE docs (tenant_id uuid NOT NULL, "Tenant_Id" uuid); ALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\n' + `CREATE POLICY p ON docs USING ("Tenant_Id" = ${CTX}) WITH CHECK ("Tenant_Id" = ${CTX});`)).toEqual(['001.sql:2']);
     });
   });
+
+  describe('exact semantics', () => {
+    const T = 'CREATE TABLE t (id int PRIMARY KEY, tenant_id uuid NOT NULL, n_tenant int, body text); ALTER TABLE t ENABLE ROW LEVEL SECURITY; ALTER TABLE t FORCE ROW LEVEL SECURITY; GRANT SELECT, INSERT, UPDATE, DELETE ON t TO app;';
+    const cfg = { appRoles: ['app'], migrationRole: 'owner_role' };
+    const OK_CTX = "current_setting('app.current_tenant', true)";
+    it.each([
+      ["a uuid column as text is never 'all'", `CREATE POLICY p ON t TO app USING (tenant_id::text = ${OK_CTX} OR tenant_id::text = 'all');`],
+      ["a uuid column as text is never a non-uuid literal, either side", `CREATE POLICY p ON t TO app USING (tenant_id::text = ${OK_CTX} OR 'servicetenant' = tenant_id::text);`],
+      ['an UPDATE check open where USING reaches nothing', `CREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (false) WITH CHECK (true);`],
+      ['an UPDATE check open under a restrictive USING (false)', `CREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (true) WITH CHECK (true);\nCREATE POLICY r ON t AS RESTRICTIVE FOR UPDATE TO app USING (false);`],
+      ['a policy for another role only (not the owner, not the app)', `CREATE POLICY a ON t TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY other ON t TO auditor USING (true);`],
+    ] as const)('no finding: %s', async (_name, policy) => {
+      expect(await hits(`${T}\n${policy}`, cfg)).toEqual([]);
+    });
+
+    it.each([
+      ["a text column can be 'all'", "CREATE TABLE t (id int PRIMARY KEY, tenant_id text NOT NULL); ALTER TABLE t ENABLE ROW LEVEL SECURITY; ALTER TABLE t FORCE ROW LEVEL SECURITY; GRANT SELECT ON t TO app;\n" + `CREATE POLICY p ON t TO app USING (tenant_id = ${OK_CTX} OR tenant_id = 'all');`],
+      ['an int column compared with a number literal', `${T}\nCREATE POLICY p ON t TO app USING (tenant_id = ${OK_CTX}::uuid OR n_tenant = 0);`],
+      ['an UPDATE check open where USING reaches own rows (they move to any tenant)', `${T}\nCREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (tenant_id = ${OK_CTX}::uuid) WITH CHECK (true);`],
+    ] as const)('reported: %s', async (_name, sql) => {
+      expect(await hits(sql, cfg)).toEqual([`001.sql:${sql.split('\n').length}`]);
+    });
+
+    it('an open policy for the owner under FORCE: reported naming the owner', async () => {
+      const sql = `${T}\nCREATE POLICY a ON t TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY own ON t TO owner_role USING (true);`;
+      const found = (await checkSql(sql, cfg)).filter((f) => f.ruleId === RULE);
+      expect(found.map((f) => f.location.line)).toEqual([3]);
+      expect(found[0]!.message).toContain("lets the table's owner owner_role reach other tenants' rows");
+    });
+
+    it('the same policy TO PUBLIC without FORCE is the app\'s finding; a bypassing owner gets none', async () => {
+      const noForce = T.replace(' ALTER TABLE t FORCE ROW LEVEL SECURITY;', '');
+      expect(await hits(`${noForce}\nCREATE POLICY a ON t TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY own ON t TO owner_role USING (true);`, cfg)).toEqual([]);
+      const bypassing = `CREATE ROLE owner_role BYPASSRLS;\n${T}\nCREATE POLICY a ON t TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY own ON t TO owner_role USING (true);`;
+      expect(await hits(bypassing, cfg)).toEqual([]);
+    });
+  });
 });
