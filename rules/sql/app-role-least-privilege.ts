@@ -20,6 +20,8 @@ const rule: SqlRule = {
       const byStatement = new Map<string, { at: SourceLocation; who: string[]; risky: Set<TablePrivilege>; platform: boolean }>();
       for (const [grantee, grant] of catalog.tableGrants.get(key) ?? []) {
         if (grantee !== 'public' && !tenancy.isAppRole(grantee) && !(tenancy.hasAppRoles() && tenancy.appRoleReach.has(grantee))) continue;
+        // Without USAGE on the schema the role cannot name the table, let alone TRUNCATE it.
+        if (tenancy.hasAppRoles() && !catalog.schemaUsage.get(table.schema)?.has(grantee) && !catalog.schemaUsage.get(table.schema)?.has('public')) continue;
         const risky = RISKY.filter((r) => grant.privileges.has(r.privilege));
         if (risky.length === 0) continue;
         const at = grant.grantedAt.get(risky[0]!.privilege)!;

@@ -62,6 +62,9 @@ const rule: SqlRule = {
       for (const verdict of evaluatePolicies(policies, tenancy.identity, { table, keyColumns })) {
         // A command the app holds no privilege for cannot be run, whatever its policies admit.
         if (!held(table.schema, table.name, verdict.command)) continue;
+        // A new row of a tenant root is a new tenant: its key is unique, so no INSERT reaches
+        // another tenant's row (creating a team is not joining one).
+        if (verdict.command === 'insert' && tenancy.isTenantRoot(table)) continue;
         for (const opener of verdict.openers) {
           const entry = opened.get(opener.policy) ?? { table: key, commands: [], reason: opener.reason, rowFlag: opener.rowFlag, example: examplePin(table, column?.name ?? keyColumns[0]!, opener.policy) };
           entry.commands.push(describeCheck(verdict));

@@ -1,3 +1,5 @@
+import { evaluatePolicies } from '../../src/analysis/policies.js';
+import type { TableState } from '../../src/model/catalog.js';
 import type { SqlRule } from '../../src/rule.js';
 
 /**
@@ -11,12 +13,22 @@ const rule: SqlRule = {
   severity: 2,
   description: 'Every non-global table has a NOT NULL tenant column.',
   check({ catalog, config, tenancy }) {
+    const keyedByPrimaryKey = (table: TableState): boolean => {
+      const pk = table.primaryKey.length === 1 ? table.primaryKey[0]! : null;
+      if (!pk || table.columns.get(pk)?.type !== 'uuid') return false;
+      const policies = catalog.policiesOf(tenancy.tableKey(table)).filter((p) => tenancy.policyApplies(p));
+      return evaluatePolicies(policies, tenancy.identity, { table, keyColumns: [pk] }).some((v) => v.pinned && !v.admitsNothing);
+    };
     const columns = config.tenantColumns.map((c) => `\`${c}\``).join(' or ');
     return [...catalog.tables.values()].flatMap((table) => {
       if (table.temporary || table.external || table.platform || tenancy.isGlobal(table) || !tenancy.isReachable(table)) return [];
       if (tenancy.isTenantRoot(table)) return [];
       const name = `${table.schema}.${table.name}`;
-      const column = tenancy.tenantColumn(table);
+      // Keyed by a configured tenant column; else by a column referencing a tenant root or the
+      // platform's users (`owner_id references auth.users`); else by a uuid primary key its
+      // policies pin to the identity (a profiles row whose id is the user's).
+      const column = tenancy.tenantColumn(table) ?? tenancy.identityReferences(table).map((c) => table.columns.get(c)).find((c) => c !== undefined);
+      if (!column && keyedByPrimaryKey(table)) return [];
       if (!column) {
         const dropped = tenancy.config.tenantColumns.map((c) => table.columnsDroppedAt.get(c)).find((at) => at !== undefined);
         if (dropped) {

@@ -84,6 +84,26 @@ export class Tenancy {
     return this.tenantRoots().has(this.tableKey(table));
   }
 
+  /**
+   * Columns that reference a tenant root's key or a platform table's key (`owner_id references
+   * auth.users`, `id references auth.users` of a profiles table): they name a tenant or a user as
+   * surely as a tenant column does.
+   */
+  identityReferences(table: TableState): string[] {
+    const out: string[] = [];
+    for (const fk of table.foreignKeys) {
+      if (fk.columns.length !== 1) continue;
+      const target = this.catalog.tables.get(fk.references);
+      if (!target) continue;
+      const refColumn = fk.refColumns[0] ?? (target.primaryKey.length === 1 ? target.primaryKey[0] : undefined);
+      const platform = this.platformKeys[fk.references] ?? [];
+      if ((refColumn && platform.includes(refColumn)) || (this.isTenantRoot(target) && refColumn && (target.primaryKey.includes(refColumn) || target.uniqueKeys.some((u) => u.length === 1 && u[0] === refColumn)))) {
+        out.push(fk.columns[0]!);
+      }
+    }
+    return out;
+  }
+
   /** The configured tenant columns the table has, in config order. */
   tenantColumns(table: TableState): ColumnState[] {
     return this.config.tenantColumns.flatMap((name) => table.columns.get(name) ?? []);
@@ -96,6 +116,10 @@ export class Tenancy {
   keyColumns(table: TableState): string[] {
     const keys = new Set<string>(this.platformKeys[this.tableKey(table)] ?? []);
     for (const c of this.tenantColumns(table)) keys.add(c.name);
+    for (const c of this.identityReferences(table)) keys.add(c);
+    // A uuid primary key equal to the identity is the identity's own row (`profiles.id = auth.uid()`):
+    // uuids do not collide across tables, so it pins the row to one user or tenant.
+    if (table.primaryKey.length === 1 && table.columns.get(table.primaryKey[0]!)?.type === 'uuid') keys.add(table.primaryKey[0]!);
     if (table.external && table.columns.size === 0) for (const c of this.config.tenantColumns) keys.add(c);
     if (this.isTenantRoot(table)) {
       for (const c of table.primaryKey) keys.add(c);

@@ -276,4 +276,48 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON app_public.projects TO visitor;
       });
     });
   });
+
+  const PROFILES = `ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE TRUNCATE, REFERENCES, TRIGGER ON TABLES FROM anon, authenticated;
+CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users, full_name text);
+ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_profile ON public.profiles FOR ALL TO authenticated USING (auth.uid() = id) WITH CHECK (auth.uid() = id);
+CREATE TABLE public.accounts (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), owner_user_id uuid NOT NULL REFERENCES auth.users DEFAULT auth.uid(), name text);
+ALTER TABLE public.accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owner_reads ON public.accounts FOR SELECT TO authenticated USING (owner_user_id = auth.uid());
+CREATE POLICY owners_create ON public.accounts FOR INSERT TO authenticated WITH CHECK (owner_user_id = auth.uid());
+`;
+
+  it('a profile keyed by its uuid primary key, an owner column referencing auth.users: no errors, and B stays out of reach', async () => {
+    expect(await errors(PROFILES, { preset: 'supabase', tenantColumns: ['user_id'] })).toEqual([]);
+    await withScratchDatabase(async (db) => {
+      await db.query(supabase.prelude);
+      await db.query(PROFILES);
+      await db.query(`INSERT INTO auth.users (id) VALUES ('${USER_A}'), ('${USER_B}');
+        INSERT INTO public.profiles VALUES ('${USER_A}', 'a'), ('${USER_B}', 'b');
+        INSERT INTO public.accounts (id, owner_user_id, name) VALUES ('${TEAM_A}', '${USER_A}', 'a'), ('${TEAM_B}', '${USER_B}', 'b');`);
+      await asUser(db, USER_A, async (c) => {
+        expect(await column(c, 'SELECT id FROM public.profiles')).toEqual([USER_A]);
+        expect(await attempt(c, 'UPDATE public.profiles SET full_name = $1 WHERE id = $2', ['x', USER_B])).toMatchObject({ code: 'ok', rowCount: 0 });
+        expect(await attempt(c, `INSERT INTO public.profiles VALUES ('${USER_B}', 'forged')`)).toEqual({ code: '42501' });
+        expect(await column(c, 'SELECT id FROM public.accounts')).toEqual([TEAM_A]);
+        // Its own new account is fine; one owned by B is refused, and an existing id cannot be taken.
+        expect(await attempt(c, `INSERT INTO public.accounts (name) VALUES ('new team')`)).toMatchObject({ code: 'ok', rowCount: 1 });
+        expect(await attempt(c, `INSERT INTO public.accounts (owner_user_id, name) VALUES ('${USER_B}', 'planted')`)).toEqual({ code: '42501' });
+        expect((await attempt(c, `INSERT INTO public.accounts (id, owner_user_id, name) VALUES ('${TEAM_B}', '${USER_A}', 'taken')`)).code).toBe('23505');
+      });
+    });
+  });
+
+  it('creating a team (a tenant root row) with an open check: no error, and no insert reaches an existing team', async () => {
+    const sql = teamSchema(OWNERS_ADD_MEMBERS) + `CREATE POLICY create_team ON public.teams FOR INSERT TO authenticated WITH CHECK (true);\n`;
+    expect(await errors(sql, SUPABASE)).toEqual([]);
+    await withScratchDatabase(async (db) => {
+      await supabaseProject(db, sql);
+      await asUser(db, USER_A, async (c) => {
+        expect(await attempt(c, `INSERT INTO public.teams (id, name) VALUES (gen_random_uuid(), 'new')`)).toMatchObject({ code: 'ok', rowCount: 1 });
+        expect((await attempt(c, `INSERT INTO public.teams (id, name) VALUES ('${TEAM_B}', 'hijack')`)).code).toBe('23505');
+        expect((await attempt(c, `INSERT INTO public.teams (id, name) VALUES ('${TEAM_B}', 'hijack') ON CONFLICT (id) DO UPDATE SET name = 'hijack'`)).code).not.toBe('ok');
+      });
+    });
+  });
 });

@@ -52,7 +52,8 @@ describe(RULE, () => {
       ['ALTER DEFAULT PRIVILEGES ... GRANT ALL: reported at the ALTER', on('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO app;', 'CREATE TABLE notes (tenant_id uuid NOT NULL);'), APP, ['001.sql:2']],
       ['TRUNCATE to a role the app is a member of', on('CREATE ROLE writers; GRANT TRUNCATE ON docs TO writers;', 'GRANT writers TO app;'), APP, ['001.sql:2']],
       ['TRUNCATE to PUBLIC with no app roles configured', on('GRANT TRUNCATE ON docs TO PUBLIC;'), {}, ['001.sql:2']],
-      ['a schema-qualified tenant table', 'CREATE SCHEMA crm; CREATE TABLE crm.docs (tenant_id uuid NOT NULL);\nGRANT ALL ON crm.docs TO app;', APP, ['001.sql:2']],
+      ['a schema-qualified tenant table', 'CREATE SCHEMA crm; GRANT USAGE ON SCHEMA crm TO app; CREATE TABLE crm.docs (tenant_id uuid NOT NULL);\nGRANT ALL ON crm.docs TO app;', APP, ['001.sql:2']],
+      ['no USAGE on the schema: the role cannot name the table', 'CREATE SCHEMA crm; CREATE TABLE crm.docs (tenant_id uuid NOT NULL);\nGRANT ALL ON crm.docs TO app;', APP, []],
       ['ALL to two app roles in one GRANT: one finding at the GRANT', on('GRANT ALL ON docs TO app, worker;'), { appRoles: ['app', 'worker'] }, ['001.sql:2']],
     ] as const)('%s', async (_name, sql, config, expected) => {
       expect(await hits(sql, config)).toEqual(expected);
@@ -61,7 +62,7 @@ describe(RULE, () => {
     // Fixed: ALTER DEFAULT PRIVILEGES without IN SCHEMA applies to tables created later in any schema,
     // including schemas created after it; the replay copies it only to the schemas known at the time.
     it('global ALTER DEFAULT PRIVILEGES ... GRANT ALL reaches a schema created later', async () => {
-      expect(await hits('ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO app;\nCREATE SCHEMA crm;\nCREATE TABLE crm.docs (tenant_id uuid NOT NULL);', APP)).toEqual(['001.sql:1']);
+      expect(await hits('ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO app;\nCREATE SCHEMA crm;\nGRANT USAGE ON SCHEMA crm TO app;\nCREATE TABLE crm.docs (tenant_id uuid NOT NULL);', APP)).toEqual(['001.sql:1']);
     });
   });
 });

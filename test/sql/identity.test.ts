@@ -187,3 +187,49 @@ CREATE POLICY notes_open ON public.notes USING (true);`, SUPA);
     expect(text).toContain('e.g. user_id = (SELECT auth.uid())');
   });
 });
+
+describe('shapes from real Supabase projects', () => {
+  const SUPA = { preset: 'supabase', tenantColumns: ['account_id', 'user_id'] };
+  const REVOKE = 'alter default privileges in schema public revoke truncate, references, trigger on tables from anon, authenticated;';
+  const errs = async (sql: string) => (await checkSql(`${REVOKE}\n${sql}`, SUPA)).filter((f) => f.severity === 2).map((f) => `${f.ruleId}:${f.location.line - 1}`);
+
+  it('a profiles table whose id references auth.users, pinned by id = auth.uid(): keyed, no error', async () => {
+    expect(await errs(`create table public.profiles (id uuid primary key references auth.users, full_name text);
+alter table public.profiles enable row level security;
+create policy own on public.profiles for all to authenticated using (auth.uid() = id) with check (auth.uid() = id);`)).toEqual([]);
+  });
+
+  it('a private mapping table keyed by a reference to auth.users, RLS on and no policy: no error', async () => {
+    expect(await errs(`create table public.customers (id uuid primary key references auth.users, stripe_id text);
+alter table public.customers enable row level security;`)).toEqual([]);
+  });
+
+  it('an owner column referencing auth.users compared with auth.uid(): pins', async () => {
+    expect(await errs(`create table public.accounts (id uuid primary key default gen_random_uuid(), owner_user_id uuid not null references auth.users default auth.uid());
+create table public.account_user (user_id uuid not null references auth.users, account_id uuid not null references public.accounts);
+alter table public.accounts enable row level security;
+alter table public.account_user enable row level security;
+create policy own_memberships on public.account_user for select to authenticated using (user_id = auth.uid());
+create policy owner_reads on public.accounts for select to authenticated using (owner_user_id = auth.uid());`)).toEqual([]);
+  });
+
+  it('a uuid primary key pinned to the identity keys the table; an int one does not', async () => {
+    expect(await errs(`create table public.accounts (id uuid primary key default gen_random_uuid(), name text not null);
+alter table public.accounts enable row level security;
+create policy r on public.accounts for select to authenticated using ((select auth.uid()) = id);`)).toEqual([]);
+    expect(await errs(`create table public.counters (id int primary key, n int);
+alter table public.counters enable row level security;
+create policy r on public.counters for select to authenticated using (id = 1);`)).toEqual(['require-tenant-column:1']);
+  });
+
+  it('creating a new tenant root row is not reaching another tenant; updating any root row is', async () => {
+    const ROOT = `create table public.accounts (id uuid primary key default gen_random_uuid(), personal boolean not null default false);
+create table public.account_user (user_id uuid not null references auth.users, account_id uuid not null references public.accounts);
+alter table public.accounts enable row level security;
+alter table public.account_user enable row level security;
+create policy members_read on public.accounts for select to authenticated using (id in (select account_id from public.account_user where user_id = auth.uid()));
+create policy own_memberships on public.account_user for select to authenticated using (user_id = auth.uid());`;
+    expect(await errs(`${ROOT}\ncreate policy create_team on public.accounts for insert to authenticated with check (personal = false);`)).toEqual([]);
+    expect(await errs(`${ROOT}\ncreate policy rename_any on public.accounts for update to authenticated using (true);`)).toEqual(['no-fail-open-policy:7']);
+  });
+});
