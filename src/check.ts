@@ -5,7 +5,7 @@ import { Tenancy } from './analysis/tenancy.js';
 import type { ResolvedConfig, SeveritySetting } from './config.js';
 import type { Finding, Severity } from './findings.js';
 import { discoverGatedMigrations } from './migrations/discover.js';
-import { configuredMaxFileBytes, readMigration, type ContentProblem } from './migrations/read.js';
+import { configuredMaxFileBytes, readMigration, withContentProblems, type ContentProblem } from './migrations/read.js';
 import type { Catalog, SourceLocation } from './model/catalog.js';
 import { REPLAYED_STATEMENT_KINDS, Replayer } from './model/replay.js';
 import { toFinding, type SqlRuleContext } from './rule.js';
@@ -187,9 +187,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       onParsed: (index, script) => {
         const file = sources[index]!.file;
         // NUL bytes and invalid UTF-8 are syntax errors at their line: PostgreSQL rejects the file.
-        const problems = problemsOf.get(file);
-        if (problems) script.errors = [...script.errors, ...problems].sort((a, b) => a.offset - b.offset);
-        analyzer.add(file, script);
+        analyzer.add(file, withContentProblems(script, problemsOf.get(file) ?? []));
         script.statements = [];
       },
     },

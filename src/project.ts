@@ -73,7 +73,10 @@ function currentModel(config: ResolvedConfig, key: string): TenantModel | null {
   const cached = cache.get(key);
   if (cached && cached.stamp === stamp) return cached.model;
   const analyzer = new MigrationAnalyzer(config);
-  for (const p of parsed) analyzer.add(p.file, p.script);
+  for (const p of parsed) {
+    if (p.unread) analyzer.addUnread(p.file, p.unread.reason);
+    else analyzer.add(p.file, p.script);
+  }
   const analysis = analyzer.finish();
   const { catalog, tenancy } = analysis;
   const model: TenantModel = {

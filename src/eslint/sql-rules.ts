@@ -46,6 +46,13 @@ function toEslintRule(rule: SqlRule) {
             const { line, column, endLine, endColumn } = finding.location;
             context.report({ loc: { start: { line, column }, end: { line: endLine, column: endColumn } }, messageId: 'finding', data: { message: finding.message } });
           }
+          if (rule.id !== 'parse-error') return;
+          // `rls-guard check` reports these at their own path; ESLint cannot lint what cannot be
+          // read, so each file replayed without them says so (one message per unread path).
+          for (const problem of analysisFor(context).historyProblems) {
+            const message = `The migration history of this file is incomplete: ${problem.path} was not checked: ${problem.reason}. The findings here are computed without it; rls-guard check reports it too.`;
+            context.report({ loc: { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, messageId: 'finding', data: { message } });
+          }
         },
       };
     },

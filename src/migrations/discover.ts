@@ -226,6 +226,8 @@ function isEmptyOnPurpose(dir: string): boolean {
 export interface GateOptions {
   /** An empty history passes: no path may be missing, but none needs to hold a migration. */
   allowEmpty?: boolean;
+  /** What to do about an empty history on purpose, for the message (default: the CLI's --allow-empty). */
+  emptyHint?: string;
 }
 
 /**
@@ -244,7 +246,7 @@ export function discoverGatedMigrations(paths: string[], config: ResolvedConfig,
     (root) => {
       if (options.allowEmpty || isEmptyOnPurpose(root.path)) return;
       const why = root.origin ? ` (${root.origin})` : '';
-      problems.push(new MigrationPathError(root.path, `no migration file (*.sql) in this directory${why}; pass --allow-empty if the history is empty on purpose`));
+      problems.push(new MigrationPathError(root.path, `no migration file (*.sql) in this directory${why}; ${options.emptyHint ?? 'pass --allow-empty if the history is empty on purpose'}`));
     },
     unreadable,
   );

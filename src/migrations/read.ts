@@ -7,6 +7,7 @@
  * what comes before it. A UTF-8 byte order mark is skipped, as psql and Flyway skip it.
  */
 import { closeSync, fstatSync, openSync, readSync, constants as fs } from 'node:fs';
+import type { ParsedScript } from '../sql/parse.js';
 
 /** Files larger than this are reported and not read, unless configured otherwise. */
 export const DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024;
@@ -39,7 +40,17 @@ export type ReadMigration =
   /** `text` is what the parser sees: NUL bytes and invalid sequences blanked, no BOM. */
   | { ok: true; text: string; problems: ContentProblem[] }
   /** Not read, or not text: `reason` says why, for a finding at the file. */
-  | { ok: false; reason: string };
+  | NotRead;
+
+export interface NotRead {
+  ok: false;
+  reason: string;
+  /**
+   * Nothing could be read at the path (it cannot be opened, or is a FIFO, device or socket), as
+   * opposed to a file that was read and is not SQL text, or is over the size limit.
+   */
+  unreadable: boolean;
+}
 
 /**
  * Above this share of NUL bytes and invalid sequences (and this many), the file is binary and not
@@ -85,20 +96,29 @@ function fileKind(mode: number): string | null {
 
 /** Reads one migration. Never throws for what is at the path. */
 export function readMigration(path: string, maxBytes: number): ReadMigration {
+  const read = readMigrationBytes(path, maxBytes);
+  return read.ok ? decodeMigration(read.bytes) : read;
+}
+
+/** Why a file of `size` bytes is not read. */
+export function overSizeLimit(size: number, maxBytes: number): NotRead {
+  return { ok: false, reason: `it is ${size} bytes, over the size limit of ${maxBytes} bytes (--max-file-size or ${MAX_FILE_SIZE_VARIABLE}): not read`, unreadable: false };
+}
+
+/** A migration's bytes, as `readMigration` reads them (for callers that also hold a decoded copy, like ESLint). */
+export function readMigrationBytes(path: string, maxBytes: number): { ok: true; bytes: Buffer } | NotRead {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     fd = openSync(path, fs.O_RDONLY | fs.O_NONBLOCK);
   } catch (error) {
-    return { ok: false, reason: `cannot read it: ${describeFsError(error)}` };
+    return { ok: false, reason: `cannot read it: ${describeFsError(error)}`, unreadable: true };
   }
   try {
     const stat = fstatSync(fd);
     const kind = fileKind(stat.mode);
-    if (kind) return { ok: false, reason: `it is ${kind}, not a regular file: not read` };
-    if (stat.size > maxBytes) {
-      return { ok: false, reason: `it is ${stat.size} bytes, over the size limit of ${maxBytes} bytes (--max-file-size or ${MAX_FILE_SIZE_VARIABLE}): not read` };
-    }
+    if (kind) return { ok: false, reason: `it is ${kind}, not a regular file: not read`, unreadable: true };
+    if (stat.size > maxBytes) return overSizeLimit(stat.size, maxBytes);
     const bytes = Buffer.alloc(stat.size);
     let read = 0;
     while (read < bytes.length) {
@@ -106,12 +126,21 @@ export function readMigration(path: string, maxBytes: number): ReadMigration {
       if (n === 0) break; // truncated while being read: what is there is what is checked
       read += n;
     }
-    return decodeMigration(bytes.subarray(0, read));
+    return { ok: true, bytes: bytes.subarray(0, read) };
   } catch (error) {
-    return { ok: false, reason: `cannot read it: ${describeFsError(error)}` };
+    return { ok: false, reason: `cannot read it: ${describeFsError(error)}`, unreadable: true };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A read migration's content problems as syntax errors of its parsed script, at their offsets:
+ * PostgreSQL rejects the file (check, ESLint and the app rules' model all report them so).
+ */
+export function withContentProblems(script: ParsedScript, problems: readonly ContentProblem[]): ParsedScript {
+  if (problems.length > 0) script.errors = [...script.errors, ...problems].sort((a, b) => a.offset - b.offset);
+  return script;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -119,7 +148,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Decodes a migration's bytes (see the module comment). */
 export function decodeMigration(input: Buffer): ReadMigration {
   if ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff)) {
-    return { ok: false, reason: 'it is UTF-16 text (by its byte order mark); PostgreSQL reads migrations as UTF-8: save it as UTF-8' };
+    return { ok: false, reason: 'it is UTF-16 text (by its byte order mark); PostgreSQL reads migrations as UTF-8: save it as UTF-8', unreadable: false };
   }
   const bytes = input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf ? input.subarray(3) : input;
   let text: string;
@@ -142,7 +171,7 @@ export function decodeMigration(input: Buffer): ReadMigration {
   const bad = nulCount + (invalid?.count ?? 0);
   if (bad > Math.max(BINARY_MIN, bytes.length * BINARY_SHARE)) {
     const what = nulCount > 0 ? `${nulCount} NUL byte${nulCount === 1 ? '' : 's'}` : `${invalid!.count} invalid UTF-8 sequences`;
-    return { ok: false, reason: `it is binary, not SQL text (${what}): not parsed` };
+    return { ok: false, reason: `it is binary, not SQL text (${what}): not parsed`, unreadable: false };
   }
   const problems: ContentProblem[] = [];
   if (invalid) {

@@ -87,7 +87,7 @@ export function createFunction(r: Replayer, node: AstNode): void {
     executeGrantees: existing && node.replace ? existing.executeGrantees : defaultExecuteGrantees(r, schema),
     createdAt: r.here(),
     searchPathSetAt: searchPath ? r.here() : null,
-    statementText: r.script.source.text.slice(r.stmt.start, r.stmt.end),
+    statementText: r.statementText(),
     returnType: node.returnType ? normalizeTypeName(node.returnType) : 'void',
     returnsSet: !!node.returnType?.setof,
     transitionTables: existing?.transitionTables ?? new Set(),

@@ -68,15 +68,46 @@ export class Replayer {
   }
 
   private hereCache: { stmt: SqlStatement; location: SourceLocation } | null = null;
+  /** A statement inside the current one (a DO block's), replayed with its own location and text. */
+  private inner: { location: SourceLocation; text: string } | null = null;
 
   /** The location of the current statement (one object per statement: locations are never mutated). */
   here(): SourceLocation {
+    if (this.inner) return this.inner.location;
     if (this.hereCache?.stmt === this.stmt) return this.hereCache.location;
     const start = this.script.source.position(this.stmt.start);
     const end = this.script.source.position(this.stmt.end);
     const location = { file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
     this.hereCache = { stmt: this.stmt, location };
     return location;
+  }
+
+  /** The current statement's SQL text. */
+  statementText(): string {
+    return this.inner?.text ?? this.script.source.text.slice(this.stmt.start, this.stmt.end);
+  }
+
+  /** True while replaying a statement inside the current one (`replayInner`). */
+  get replayingInner(): boolean {
+    return this.inner !== null;
+  }
+
+  /** The location of the character range [start, end) of the current file. */
+  locationOf(start: number, end: number): SourceLocation {
+    const s = this.script.source.position(start);
+    const e = this.script.source.position(end);
+    return { file: this.file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+  }
+
+  /** Replays a statement inside the current one (a DO block's): what it does is recorded at `location`. */
+  replayInner(kind: string, node: AstNode, inner: { location: SourceLocation; text: string }): void {
+    const saved = this.inner;
+    this.inner = inner;
+    try {
+      this.apply(kind, node);
+    } finally {
+      this.inner = saved;
+    }
   }
 
   apply(kind: string, node: AstNode): void {

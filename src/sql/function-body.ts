@@ -3,7 +3,23 @@
  * dynamic EXECUTEs. PL/pgSQL is parsed with libpg-query's PL/pgSQL parser; the SQL inside it
  * with the SQL parser.
  */
+import { dollarTagEnd, skipTrivia } from './lexer.js';
 import { parseFragment, parseFragments, parsePlpgsql, type AstNode } from './parse.js';
+import { SourceText } from './source.js';
+
+/**
+ * A statement of a PL/pgSQL body as the PL/pgSQL parser reports it: the line it starts on and the
+ * SQL it hands to the SQL parser, which PL/pgSQL copies verbatim from the body. No column: the
+ * parser keeps none, so `locateBodyStatements` places the text on its line.
+ */
+export interface BodyStatement {
+  /** 1-based line in the body (the routine's string after AS, or the DO block's string). */
+  lineno: number;
+  /** The statement's SQL text (for EXECUTE, its expression). */
+  text: string;
+  /** `EXECUTE <text>` (or `RETURN QUERY EXECUTE`): the statement starts at the keyword. */
+  execute: boolean;
+}
 
 export interface DynamicExecute {
   /** The EXECUTE expression's text. */
@@ -12,6 +28,8 @@ export interface DynamicExecute {
   constantSql: string | null;
   /** Built from input by concatenation or `format('%s', ...)`: injectable. */
   builtFromInput: boolean;
+  /** The EXECUTE statement in the body. */
+  statement?: BodyStatement;
 }
 
 export interface BodyAnalysis {
@@ -29,9 +47,13 @@ export interface BodyAnalysis {
   returns: AstNode[] | null;
   /** PL/pgSQL variables and the expressions assigned to them (DECLARE ... := and `:=`), parsed as SELECTs. */
   variables: Map<string, AstNode[]>;
+  /** The PL/pgSQL statement each of `commands` comes from (PL/pgSQL bodies only). */
+  statementOf: Map<AstNode, BodyStatement>;
+  /** Every located PL/pgSQL statement, in body order (for `locateBodyStatements`). */
+  bodyStatements: BodyStatement[];
 }
 
-const EMPTY: BodyAnalysis = { analyzable: false, statements: [], dynamic: [], commands: [], returns: null, variables: new Map() };
+const EMPTY: BodyAnalysis = { analyzable: false, statements: [], dynamic: [], commands: [], returns: null, variables: new Map(), statementOf: new Map(), bodyStatements: [] };
 
 /** Calls `fn(key, value)` for every object-valued field under `node`, parents before children. */
 function visit(node: unknown, fn: (key: string, value: AstNode) => void): void {
@@ -133,7 +155,8 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     })();
   const tree = parsePlpgsql(text);
   if (!tree) return EMPTY;
-  const result: BodyAnalysis = { analyzable: true, statements: [], dynamic: [], commands: [], returns: [], variables: new Map() };
+  const result: BodyAnalysis = { analyzable: true, statements: [], dynamic: [], commands: [], returns: [], variables: new Map(), statementOf: new Map(), bodyStatements: [] };
+  const commandStatements = new Map<AstNode, BodyStatement>();
   const commandExprs = new Set<AstNode>();
   const returnExprs = new Set<AstNode>();
   // What each variable is assigned (DECLARE ... := and assignments), so `EXECUTE q` is judged by q's value.
@@ -144,7 +167,13 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     assigned.set(name, [...(assigned.get(name) ?? []), expr]);
   };
   for (const d of datums) assign(d.PLpgSQL_var?.refname as string | undefined, d.PLpgSQL_var?.default_val?.PLpgSQL_expr?.query as string | undefined);
-  const executed: string[] = [];
+  const executed: { query: string; statement: BodyStatement | undefined }[] = [];
+  const bodyStatement = (lineno: unknown, text: string, execute: boolean): BodyStatement | undefined => {
+    if (typeof lineno !== 'number') return undefined;
+    const statement = { lineno, text, execute };
+    result.bodyStatements.push(statement);
+    return statement;
+  };
   const exprs: AstNode[] = [];
   visit(tree, (key, node) => {
     if (key === 'PLpgSQL_stmt_return' || key === 'PLpgSQL_stmt_return_query') {
@@ -155,13 +184,16 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     if (key === 'PLpgSQL_stmt_dynexecute' || (key === 'PLpgSQL_stmt_return_query' && node.dynquery)) {
       // EXECUTE ... and RETURN QUERY EXECUTE ...
       const query = (node.query ?? node.dynquery)?.PLpgSQL_expr?.query as string | undefined;
-      if (query !== undefined) executed.push(query);
+      if (query !== undefined) executed.push({ query, statement: bodyStatement(node.lineno, query, true) });
     } else if (key === 'PLpgSQL_stmt_assign') {
       const query = node.expr?.PLpgSQL_expr?.query as string | undefined;
       const at = query?.indexOf(':=') ?? -1;
       assign(datums[Number(node.varno)]?.PLpgSQL_var?.refname as string | undefined, query !== undefined && at >= 0 ? query.slice(at + 2) : query);
     } else if (key === 'PLpgSQL_stmt_execsql' && node.sqlstmt?.PLpgSQL_expr) {
-      commandExprs.add(node.sqlstmt.PLpgSQL_expr as AstNode);
+      const expr = node.sqlstmt.PLpgSQL_expr as AstNode;
+      commandExprs.add(expr);
+      const statement = bodyStatement(node.lineno, String(expr.query ?? ''), false);
+      if (statement) commandStatements.set(expr, statement);
     } else if (key === 'PLpgSQL_expr' && typeof node.query === 'string') {
       exprs.push(node);
     }
@@ -172,7 +204,11 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     const isReturn = returnExprs.has(exprs[i]!);
     if (parsed) {
       result.statements.push(...parsed);
-      if (isCommand) result.commands.push(...parsed);
+      if (isCommand) {
+        result.commands.push(...parsed);
+        const statement = commandStatements.get(exprs[i]!);
+        if (statement) for (const command of parsed) result.statementOf.set(command, statement);
+      }
       if (isReturn && result.returns) result.returns.push(...parsed);
     } else {
       if (isCommand) result.analyzable = false;
@@ -183,17 +219,20 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     const parsed = parseFragments(values.map((v) => `SELECT ${v}`)).flatMap((p) => p ?? []);
     result.variables.set(name, parsed);
   }
-  for (const query of executed) {
+  for (const { query, statement } of executed) {
     const direct = classifyDynamic(query);
     const variable = assigned.get(query.trim());
+    let dynamic: DynamicExecute;
     if (variable && direct.constantSql === null) {
       // EXECUTE of a variable: built from input when any value assigned to it is.
       const values = variable.map(classifyDynamic);
       const constant = values.length === 1 ? values[0]!.constantSql : null;
-      result.dynamic.push({ query, constantSql: constant, builtFromInput: values.some((v) => v.builtFromInput) });
+      dynamic = { query, constantSql: constant, builtFromInput: values.some((v) => v.builtFromInput) };
     } else {
-      result.dynamic.push(direct);
+      dynamic = direct;
     }
+    if (statement) dynamic.statement = statement;
+    result.dynamic.push(dynamic);
   }
   for (const d of result.dynamic) {
     if (d.constantSql) {
@@ -201,6 +240,7 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
       if (parsed) {
         result.statements.push(...parsed);
         result.commands.push(...parsed);
+        if (d.statement) for (const command of parsed) result.statementOf.set(command, d.statement);
       }
     }
   }
@@ -209,12 +249,12 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
 
 /** Analyzes a function's body by language. */
 export function analyzeFunctionBody(fn: { language: string; body: string | null; sqlBody: AstNode | null; statementText: string }): BodyAnalysis {
-  if (fn.sqlBody) return { analyzable: true, statements: [fn.sqlBody], dynamic: [], commands: [], returns: sqlStandardReturns(fn.sqlBody), variables: new Map() };
+  if (fn.sqlBody) return { ...EMPTY, analyzable: true, statements: [fn.sqlBody], returns: sqlStandardReturns(fn.sqlBody), variables: new Map(), statementOf: new Map() };
   if (fn.body === null) return EMPTY;
   if (fn.language === 'sql') {
     const parsed = parseFragment(fn.body);
     const last = parsed?.[parsed.length - 1];
-    return parsed ? { analyzable: true, statements: parsed, dynamic: [], commands: parsed, returns: last ? [last] : [], variables: new Map() } : EMPTY;
+    return parsed ? { ...EMPTY, analyzable: true, statements: parsed, commands: parsed, returns: last ? [last] : [], variables: new Map(), statementOf: new Map() } : EMPTY;
   }
   if (fn.language === 'plpgsql') return analyzePlpgsql({ createStatement: fn.statementText });
   return EMPTY;
@@ -262,6 +302,87 @@ export function relationsIn(statements: AstNode[]): { schema: string | null; nam
   };
   walk(statements);
   return found;
+}
+
+/**
+ * Where each PL/pgSQL statement starts in its body, as a character offset. The PL/pgSQL parser
+ * gives a statement's line and the SQL it copied verbatim from the body, not its column: the text
+ * is looked up on its line, after the statement before it (two statements can share a line). This
+ * places what the parser identified; it reads no meaning into the SQL. Where PL/pgSQL edited the
+ * text (it drops `INTO target` from a SELECT), the longest prefix that is found places it, else the
+ * line's first character does.
+ */
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+
+export function locateBodyStatements(body: string, statements: readonly BodyStatement[]): Map<BodyStatement, { start: number; end: number }> {
+  const { lineStarts } = new SourceText(body);
+  const located = new Map<BodyStatement, { start: number; end: number }>();
+  let cursor = 0;
+  for (const s of statements) {
+    const lineStart = lineStarts[s.lineno - 1];
+    if (lineStart === undefined) continue;
+    const lineEnd = lineStarts[s.lineno] ?? body.length + 1;
+    const from = Math.max(lineStart, Math.min(cursor, lineEnd - 1));
+    let start = -1;
+    let end = -1;
+    for (let length = s.text.length; length > 0 && start < 0; length = length > 16 ? Math.floor(length / 2) : length - 1) {
+      const at = body.indexOf(s.text.slice(0, length), from);
+      // A statement's own text starts on its line; an EXECUTE's expression may follow on a later one.
+      if (at >= 0 && (s.execute || at < lineEnd)) {
+        start = at;
+        end = at + (length === s.text.length ? length : s.text.length);
+      }
+    }
+    if (start < 0) {
+      start = from;
+      while (start < lineEnd - 1 && isSpace(body.charCodeAt(start))) start++;
+      end = start;
+    } else if (s.execute) {
+      // The statement starts at its EXECUTE keyword, before the expression.
+      let k = start;
+      while (k > lineStart && isSpace(body.charCodeAt(k - 1))) k--;
+      if (k - 7 >= lineStart && body.slice(k - 7, k).toLowerCase() === 'execute') start = k - 7;
+    }
+    located.set(s, { start, end: Math.min(end, body.length) });
+    cursor = Math.max(cursor, end);
+  }
+  return located;
+}
+
+/**
+ * Maps character offsets in a routine body to offsets in the file, or null when the body cannot
+ * be placed exactly. `literal` is where its string literal starts in `text`: a dollar-quoted body
+ * is the text verbatim; in a plain single-quoted one each `''` is one quote of the body. An escape
+ * string (`E'...'`) is not mapped.
+ */
+export function placeBody(text: string, literal: number, body: string): ((offset: number) => number) | null {
+  if (text.charCodeAt(literal) === 36) {
+    const open = dollarTagEnd(text, literal);
+    if (open < 0 || text.slice(open, open + body.length) !== body) return null;
+    return (offset) => open + offset;
+  }
+  if (text.charCodeAt(literal) !== 39) return null;
+  // fileAt[i]: the file offset of the body's character i (and of its end).
+  const fileAt = new Uint32Array(body.length + 1);
+  let f = literal + 1;
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === "'") {
+      if (text[f] !== "'" || text[f + 1] !== "'") return null;
+      fileAt[i] = f;
+      f += 2;
+    } else {
+      if (text[f] !== body[i]) return null;
+      fileAt[i] = f++;
+    }
+  }
+  fileAt[body.length] = f;
+  return (offset) => fileAt[Math.max(0, Math.min(offset, body.length))]!;
+}
+
+/** Where the body's string literal starts, from a DefElem's location: a DO block's points at the string, CREATE FUNCTION's at `AS`. */
+export function bodyLiteralStart(text: string, defElemStart: number): number {
+  const c = text.charCodeAt(defElemStart);
+  return c === 36 || c === 39 ? defElemStart : skipTrivia(text, defElemStart + 2);
 }
 
 export { visit as visitAst };

@@ -78,7 +78,7 @@ function skipBlockComment(text: string, i: number): number {
 }
 
 /** Returns the end of a dollar-quote opening tag starting at `i` (`$tag$`), or -1 if there is none. */
-function dollarTagEnd(text: string, i: number): number {
+export function dollarTagEnd(text: string, i: number): number {
   let j = i + 1;
   const first = text.charCodeAt(j);
   if (first === 36) return j + 1; // $$

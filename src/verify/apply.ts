@@ -2,7 +2,8 @@
  * Applies the migration history statement by statement as the owner role, so a statement that
  * fails is reported with its file and line and the rest still runs where it can.
  */
-import { configuredMaxFileBytes, readMigration } from '../migrations/read.js';
+import type { DiscoveryProblem } from '../migrations/discover.js';
+import { readMigration } from '../migrations/read.js';
 import { parseScript, type ParsedScript } from '../sql/parse.js';
 import { quoteIdent } from '../probe/values.js';
 import { toSqlError } from '../probe/session.js';
@@ -55,15 +56,35 @@ export async function applyPrelude(db: VerifyDatabase, name: string, prelude: st
   return failures;
 }
 
-export function readMigrations(files: readonly string[]): Map<string, ParsedScript> {
+export interface ReadMigrations {
+  scripts: Map<string, ParsedScript>;
+  /**
+   * Files (and directories) that were not applied, or not as written: not read (the reason at
+   * line 1), or not valid UTF-8 text (at the NUL byte or invalid sequence, as PostgreSQL's
+   * 22021). Each is a failure of the run, as `check` makes each a parse-error.
+   */
+  failures: MigrationFailure[];
+}
+
+/** Reads the migrations as `check` does (src/migrations/read.ts): what was not read is applied as empty, and reported. */
+export function readMigrations(files: readonly string[], maxBytes: number, unreadable: readonly DiscoveryProblem[] = []): ReadMigrations {
   const scripts = new Map<string, ParsedScript>();
-  // A file check could not read (its finding says why) is applied as empty.
-  const maxBytes = configuredMaxFileBytes();
+  const failures: MigrationFailure[] = unreadable.map((p) => ({ file: p.path, line: 1, column: 1, message: `not applied: ${p.reason}`, sqlState: null }));
   for (const file of files) {
     const read = readMigration(file, maxBytes);
-    scripts.set(file, parseScript(read.ok ? read.text : ''));
+    if (!read.ok) {
+      failures.push({ file, line: 1, column: 1, message: `not applied: ${read.reason}`, sqlState: null });
+      scripts.set(file, parseScript(''));
+      continue;
+    }
+    const script = parseScript(read.text);
+    for (const problem of read.problems) {
+      const at = script.source.position(problem.offset);
+      failures.push({ file, line: at.line, column: at.column, message: `${problem.message}: PostgreSQL rejects the file; the statements around it were applied`, sqlState: '22021' });
+    }
+    scripts.set(file, script);
   }
-  return scripts;
+  return { scripts, failures };
 }
 
 export function rolesCreatedBy(scripts: ReadonlyMap<string, ParsedScript>): Set<string> {
@@ -74,10 +95,11 @@ export function rolesCreatedBy(scripts: ReadonlyMap<string, ParsedScript>): Set<
   return roles;
 }
 
-export async function applyMigrations(db: VerifyDatabase, scripts: ReadonlyMap<string, ParsedScript>, owner: string): Promise<AppliedMigrations> {
-  const result: AppliedMigrations = { files: [...scripts.keys()], statements: 0, failures: [], appliedAsSuperuser: [], createdRoles: rolesCreatedBy(scripts) };
+export async function applyMigrations(db: VerifyDatabase, scripts: ReadonlyMap<string, ParsedScript>, owner: string, readFailures: readonly MigrationFailure[] = []): Promise<AppliedMigrations> {
+  const result: AppliedMigrations = { files: [...scripts.keys()], statements: 0, failures: readFailures.filter((f) => !scripts.has(f.file)), appliedAsSuperuser: [], createdRoles: rolesCreatedBy(scripts) };
   const asOwner = `SET ROLE ${quoteIdent(owner)}`;
   for (const [file, script] of scripts) {
+    for (const failure of readFailures) if (failure.file === file) result.failures.push(failure);
     for (const error of script.errors) {
       const at = script.source.position(error.offset);
       result.failures.push({ file, line: at.line, column: at.column, message: `syntax error: ${error.message}`, sqlState: '42601' });

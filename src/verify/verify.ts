@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config.js';
 import { runCheck } from '../check.js';
 import type { Finding } from '../findings.js';
 import { discoverGatedMigrations } from '../migrations/discover.js';
+import { configuredMaxFileBytes } from '../migrations/read.js';
 import { readTables, type TableRow } from '../probe/catalog.js';
 import { runProbe } from '../probe/probe.js';
 import type { ProbeCheck, RoleReport } from '../probe/types.js';
@@ -27,6 +28,8 @@ export interface VerifyOptions {
   url?: string;
   /** Let a history with no migration pass (every path must still exist). */
   allowEmpty?: boolean;
+  /** Files larger than this are reported and not applied; default `configuredMaxFileBytes()`. */
+  maxFileBytes?: number;
 }
 
 export interface VerifyCheck extends ProbeCheck {
@@ -157,9 +160,10 @@ function isTenantTable(table: TableRow, config: ResolvedConfig): boolean {
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   await loadSqlParser();
-  const files = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty }).files.map((f) => f.path);
-  const scripts = readMigrations(files);
-  const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty });
+  const discovered = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty });
+  const maxFileBytes = options.maxFileBytes ?? configuredMaxFileBytes();
+  const { scripts, failures: readFailures } = readMigrations(discovered.files.map((f) => f.path), maxFileBytes, discovered.problems);
+  const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty, maxFileBytes });
   const db = options.url ? await openScratch(options.url) : await openPglite();
   try {
     const config = options.config;
@@ -174,7 +178,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     const ownerBypassesRls = !!preset && !!config.migrationRole && config.allowBypassRoles.includes(config.migrationRole);
     await prepareRoles(db, config.appRoles, rolesCreatedBy(scripts), { ownerBypassesRls, schemas: platformSchemas });
     if (preset) await inheritDefaultPrivileges(db, OWNER_ROLE);
-    const applied = await applyMigrations(db, scripts, OWNER_ROLE);
+    const applied = await applyMigrations(db, scripts, OWNER_ROLE, readFailures);
     applied.failures.unshift(...preludeFailures);
 
     // The superuser's view of the schema, for seeding.

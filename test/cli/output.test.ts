@@ -4,7 +4,7 @@
  * (`| head`) ends the run quietly with the findings' exit code, and a full disk is one message and
  * exit 2.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatGithub } from '../../src/format/github.js';
@@ -57,6 +57,27 @@ describe('formats at 66,667 findings in one file', () => {
   });
 });
 
+describe('66,667 findings on one minified line', () => {
+  it('stylish cuts every frame around its own column', () => {
+    const statements = Array.from({ length: COUNT }, (_, i) => `CREATE TABLE t${i} (id int);`);
+    const line = statements.join(' ');
+    const findings: Finding[] = [];
+    let column = 1;
+    for (let i = 0; i < COUNT; i++) {
+      findings.push({ ruleId: 'require-tenant-column', severity: 2, message: `t${i}`, object: `public.t${i}`, location: { file: FILE, line: 1, column, endLine: 1, endColumn: column + 12 } });
+      column += statements[i]!.length + 1;
+    }
+    const lines = formatStylish(toLintResults([FILE], findings), { cwd: '/project', color: false, sourceOf: () => line }).split('\n');
+    const frames = lines.filter((l) => l.startsWith('  > 1 | '));
+    expect(frames).toHaveLength(COUNT);
+    expect(Math.max(...frames.map((f) => f.length))).toBeLessThanOrEqual('  > 1 | '.length + FRAME_WIDTH + 2);
+    // The caret under each frame points at that finding's statement.
+    const last = lines.lastIndexOf(frames.at(-1)!);
+    const caretAt = lines[last + 1]!.indexOf('^');
+    expect(frames.at(-1)!.slice(caretAt, caretAt + `CREATE TABLE t${COUNT - 1} `.length)).toBe(`CREATE TABLE t${COUNT - 1} `);
+  });
+});
+
 describe('code frames', () => {
   it('cut a long line around the column, with the caret under it', () => {
     const line = `SELECT ${'x, '.repeat(1000)}broken ${'y, '.repeat(1000)}1;`;
@@ -87,11 +108,18 @@ describe('the report\'s reader', () => {
     expect({ code, stderr }).toEqual({ code: 1, stderr: '' });
   });
 
-  it('a full disk is one message and exit 2', async () => {
+  it('| head -1 in a shell: the first line, nothing on stderr, and the findings\' exit code', () => {
+    const dir = projectWithManyFindings();
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} check --format json | head -1; exit "\${PIPESTATUS[0]}"`;
+    const run = spawnSync('bash', ['-c', command], { cwd: dir, encoding: 'utf8' });
+    expect({ code: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 1, stdout: '[\n', stderr: '' });
+  });
+
+  it.each(['stylish', 'json', 'sarif', 'github', 'gitlab'])('a full disk is one message and exit 2 (--format %s)', async (format) => {
     const dir = projectWithManyFindings();
     const full = openSync('/dev/full', 'w');
     try {
-      const child = spawn(process.execPath, [cli, 'check'], { cwd: dir, stdio: ['ignore', full, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      const child = spawn(process.execPath, [cli, 'check', '--format', format], { cwd: dir, stdio: ['ignore', full, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

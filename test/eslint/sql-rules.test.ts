@@ -982,7 +982,7 @@ ruleTester.run('unverifiable-ddl', rules['unverifiable-ddl'], {
         'END',
         '$$;',
       ),
-      errors: [{ messageId: 'finding', line: 1, column: 1, endLine: 9, endColumn: 3, data: { message: 'Not evaluated: a DO block that runs dynamic SQL (EXECUTE format(\'ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY\', t)); it can change tables, policies or roles in ways static analysis cannot see. Run `rls-guard verify` to check the applied result against PostgreSQL.' } }],
+      errors: [{ messageId: 'finding', line: 5, column: 5, endLine: 5, endColumn: 73, data: { message: 'Not evaluated: a DO block that runs dynamic SQL (EXECUTE format(\'ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY\', t)); it can change tables, policies or roles in ways static analysis cannot see. Run `rls-guard verify` to check the applied result against PostgreSQL.' } }],
     },
     {
       filename,

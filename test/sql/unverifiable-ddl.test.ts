@@ -29,7 +29,7 @@ describe(RULE, () => {
     it('a DO block running dynamic EXECUTE: warning naming rls-guard verify', async () => {
       const findings = (await checkSql(on("DO $$ BEGIN EXECUTE 'ALTER TABLE ' || quote_ident('docs') || ' ENABLE ROW LEVEL SECURITY'; END $$;"))).filter((f) => f.ruleId === RULE);
       expect(findings).toHaveLength(1);
-      expect(findings[0]).toMatchObject({ severity: 1, location: { file: '001.sql', line: 2, column: 1 } });
+      expect(findings[0]).toMatchObject({ severity: 1, location: { file: '001.sql', line: 2, column: 13 } /* the EXECUTE, not DO */ });
       expect(findings[0]!.message).toContain('Not evaluated: a DO block that runs dynamic SQL');
       expect(findings[0]!.message).toContain('Run `rls-guard verify` to check the applied result against PostgreSQL.');
     });

@@ -3,7 +3,8 @@
  * file), then lists and stats the migrations again, so an editor sees a migration edit within a
  * second. The clock is faked: nothing here depends on how fast the test runs.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -50,5 +51,27 @@ describe('loadTenantModel cache', () => {
     const model = loadTenantModel(config);
     vi.setSystemTime(new Date('2031-01-01T00:00:05Z'));
     expect(loadTenantModel(config)).toBe(model);
+  });
+});
+
+describe('loadTenantModel on hostile migrations', () => {
+  it('reads them as check does: a FIFO never blocks it, a dangling link never throws, and the statements after a NUL byte count', () => {
+    const hostile = mkdtempSync(join(tmpdir(), 'rlsg-model-hostile-'));
+    try {
+      mkdirSync(join(hostile, 'migrations'));
+      writeFileSync(join(hostile, 'rls-guard.config.json'), JSON.stringify({ migrations: ['migrations'] }));
+      writeFileSync(join(hostile, 'migrations', '001_orders.sql'), 'CREATE TABLE plans (id int);\n-- \0\nCREATE TABLE orders (id int, tenant_id uuid);\n');
+      execFileSync('mkfifo', [join(hostile, 'migrations', '002_fifo.sql')]);
+      symlinkSync('nowhere.sql', join(hostile, 'migrations', '003_dangling.sql'));
+      const model = loadTenantModel(resolveConfig({ start: hostile }));
+      expect(model?.isTenantTable('orders')).toBe(true);
+      expect(model?.analysis.findings.filter((f) => f.ruleId === 'parse-error').map((f) => `${f.location.file.slice(hostile.length + 1)}:${f.location.line}`)).toEqual([
+        'migrations/001_orders.sql:2',
+        'migrations/002_fifo.sql:1',
+        'migrations/003_dangling.sql:1',
+      ]);
+    } finally {
+      rmSync(hostile, { recursive: true, force: true });
+    }
   });
 });
