@@ -165,7 +165,8 @@ ruleTester.run('tenant-context-transaction-local (pre-filter)', tenantContextTra
       errors: [
         {
           messageId: 'sessionLevel',
-          suggestions: [{ messageId: 'useTransactionLocal', output: "await pool.query(\"SELECT set_config('app.current_tenant', '42', true)\");" }],
+          // On the pool, outside a transaction: made transaction-local it would end with its own statement.
+          suggestions: [],
         },
       ],
     },
@@ -178,7 +179,7 @@ ruleTester.run('tenant-context-transaction-local (pre-filter)', tenantContextTra
       errors: [
         {
           messageId: 'sessionLevel',
-          suggestions: [{ messageId: 'useTransactionLocal', output: 'await pool.query("SELECT set_config(\'app.current_tenant\', $1, true)", [id]);' }],
+          suggestions: [],
         },
       ],
     },
