@@ -24,7 +24,7 @@ export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
     hasSuggestions: true,
     messages: {
       ownerUrl:
-        "`{{variable}}` is the owner's connection URL: the table owner bypasses Row-Level Security on tables without FORCE (and a superuser or BYPASSRLS owner on all of them). Application code connects with {{appVars}}.",
+        "`{{variable}}` is the owner's connection URL: the table owner bypasses Row-Level Security on tables without FORCE (and a superuser or BYPASSRLS owner on all of them). Application code connects with {{appVars}}; a migration script that runs as the owner belongs outside `appPaths`.",
       ownerUrlFallback:
         "Falling back to `{{variable}}`, the owner's connection URL, turns tenant isolation off whenever {{appVars}} is unset. Fail at startup instead.",
       useAppUrl: 'Read `{{appVar}}` instead.',
