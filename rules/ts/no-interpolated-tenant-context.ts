@@ -48,7 +48,7 @@ export const noInterpolatedTenantContext = createRule<Options, MessageIds>({
     const calls = DatabaseCalls.shared(context, DEFAULT_QUERY_SHAPES, config.scopeFunctions);
 
     return sqlSiteListener(calls, (site) => {
-      for (const write of tenantSettingWrites(site.sql, tenantSettings)) {
+      for (const write of tenantSettingWrites(site, tenantSettings)) {
         const pasted = interpolationsInValue(site.sql, write.value).filter((i) => i.kind === 'raw');
         const messageId = pasted.length > 0 ? 'interpolated' : write.via === 'SET' && bindParametersInValue(write.value).length > 0 ? 'bindParameterInSet' : null;
         if (!messageId) continue;

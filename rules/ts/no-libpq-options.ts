@@ -4,7 +4,7 @@
  * through the proxy fails. Session settings belong in the pool's `connect` handler, which runs
  * `SET` on each new connection.
  */
-import { AST_NODE_TYPES, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeName, memberName, propertyName } from '../../src/app/database-calls.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { createRule } from '../../src/app/rule-creator.js';
@@ -57,17 +57,36 @@ export const noLibpqOptions = createRule<Options, MessageIds>({
       return tenantSettings.has(name.toLowerCase());
     };
 
-    function isConnectionConfig(object: TSESTree.ObjectExpression): boolean {
-      const parent = object.parent;
-      if ((parent.type === AST_NODE_TYPES.NewExpression || parent.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(object)) {
-        const name = parent.type === AST_NODE_TYPES.CallExpression ? calleeName(parent) : newCalleeName(parent);
-        if (name !== null && factories.has(name)) return true;
-      }
-      if (parent.type === AST_NODE_TYPES.Property && parent.value === object) {
-        const key = propertyName(parent);
-        if (key !== null && NESTED_CONFIG_KEYS.has(key)) return true;
-      }
+    /**
+     * Is the object a connection config: passed to a connection factory, the value of a nested
+     * config key, holding connection keys, or, through a constant, one of those: `const base =
+     * { options }` passed as `postgres(url, base)` or spread into `postgres(url, { ...base })`.
+     */
+    function isConnectionConfig(object: TSESTree.ObjectExpression, depth = 0): boolean {
+      if (usedAsConnectionConfig(object, depth)) return true;
       return object.properties.some((p) => p.type === AST_NODE_TYPES.Property && CONNECTION_KEYS.has(propertyName(p) ?? ''));
+    }
+
+    /** Where the expression is used: a factory's argument, a nested config key's value, or spread into a connection config. */
+    function usedAsConnectionConfig(expression: TSESTree.Node, depth: number): boolean {
+      const parent = expression.parent;
+      if (!parent || depth > 4) return false;
+      if ((parent.type === AST_NODE_TYPES.NewExpression || parent.type === AST_NODE_TYPES.CallExpression) && parent.arguments.includes(expression as TSESTree.CallExpressionArgument)) {
+        const name = parent.type === AST_NODE_TYPES.CallExpression ? calleeName(parent) : newCalleeName(parent);
+        return name !== null && factories.has(name);
+      }
+      if (parent.type === AST_NODE_TYPES.Property && parent.value === expression) {
+        const key = propertyName(parent);
+        return key !== null && NESTED_CONFIG_KEYS.has(key);
+      }
+      if (parent.type === AST_NODE_TYPES.SpreadElement && parent.parent.type === AST_NODE_TYPES.ObjectExpression) return isConnectionConfig(parent.parent, depth + 1);
+      if (parent.type === AST_NODE_TYPES.TSAsExpression || parent.type === AST_NODE_TYPES.TSSatisfiesExpression) return usedAsConnectionConfig(parent, depth);
+      // const base = {...}: where the constant is used
+      if (parent.type === AST_NODE_TYPES.VariableDeclarator && parent.init === expression && parent.id.type === AST_NODE_TYPES.Identifier) {
+        const variable = ASTUtils.findVariable(context.sourceCode.getScope(parent), parent.id);
+        return !!variable && variable.references.some((r) => r.identifier !== parent.id && usedAsConnectionConfig(r.identifier, depth + 1));
+      }
+      return false;
     }
 
     function connectHandlerSuggestion(property: TSESTree.Property, object: TSESTree.ObjectExpression): TSESLint.ReportSuggestionArray<MessageIds> {
@@ -91,13 +110,13 @@ export const noLibpqOptions = createRule<Options, MessageIds>({
         {
           messageId: 'useConnectHandler',
           data: { settings: settings.map((s) => `\`${s.name}\``).join(', '), pool },
-          fix: (fixer) => [removeProperty(fixer, context.sourceCode, property), fixer.insertTextAfter(statement, handler)],
+          fix: (fixer) => [...removeProperty(fixer, context.sourceCode, property), fixer.insertTextAfter(statement, handler)],
         },
       ];
     }
 
     function checkConnectionString(node: TSESTree.Literal | TSESTree.TemplateLiteral, text: string): void {
-      if (connectionStringHasOptions(text)) context.report({ node, messageId: 'connectionStringOptions' });
+      if (connectionStringHasOptions(text) || queryStringHasOptions(text)) context.report({ node, messageId: 'connectionStringOptions' });
     }
 
     return {
@@ -120,6 +139,15 @@ export const noLibpqOptions = createRule<Options, MessageIds>({
           data: { settings: settings && settings.length > 0 ? ` (${settings.map((s) => s.name).join(', ')})` : '' },
           suggest: connectHandlerSuggestion(property, parent),
         });
+      },
+      // url.searchParams.set('options', '-c statement_timeout=5000')
+      CallExpression(node) {
+        const callee = node.callee;
+        if (callee.type !== AST_NODE_TYPES.MemberExpression || !['set', 'append'].includes(memberName(callee) ?? '')) return;
+        const target = callee.object;
+        const isSearchParams = (target.type === AST_NODE_TYPES.MemberExpression && memberName(target) === 'searchParams') || (target.type === AST_NODE_TYPES.Identifier && target.name === 'searchParams');
+        const first = node.arguments[0];
+        if (isSearchParams && first?.type === AST_NODE_TYPES.Literal && first.value === 'options') context.report({ node, messageId: 'connectionStringOptions' });
       },
       AssignmentExpression(node) {
         if (node.left.type === AST_NODE_TYPES.MemberExpression && memberName(node.left) === 'PGOPTIONS' && isProcessEnv(node.left.object)) {
@@ -161,6 +189,32 @@ export function connectionStringHasOptions(text: string): boolean {
   // A conninfo string names more than its options (`host=... options=...`); a lone `options=x` is other text.
   const keys = conninfoKeys(trimmed);
   return keys !== null && keys.length > 1 && keys.includes('options');
+}
+
+/**
+ * Does the text hold a URL query (`...?options=-c%20statement_timeout%3D5000`, or a
+ * `&options=...` appended to one) whose `options` decodes to startup options? For the part of a
+ * connection URL written after an interpolation or a variable: `${base}?options=...`, `url + '&options=...'`.
+ */
+export function queryStringHasOptions(text: string): boolean {
+  const question = text.indexOf('?');
+  const query = question !== -1 ? text.slice(question + 1) : text.startsWith('&') ? text.slice(1) : null;
+  if (query === null) return false;
+  return query.split('&').some((part) => {
+    const eq = part.indexOf('=');
+    if (eq === -1 || decodeOrNull(part.slice(0, eq)) !== 'options') return false;
+    const value = decodeOrNull(part.slice(eq + 1).replaceAll('+', ' '));
+    const settings = value === null ? null : parseStartupOptions(value);
+    return !!settings && settings.length > 0;
+  });
+}
+
+function decodeOrNull(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 /** The keys of a libpq `key=value ...` conninfo string; null when the text is not one. */
@@ -218,14 +272,38 @@ function settingValue(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-function removeProperty(fixer: TSESLint.RuleFixer, sourceCode: Readonly<TSESLint.SourceCode>, property: TSESTree.Property): TSESLint.RuleFix {
+/**
+ * Removes a property and its comma, and its line when it had one to itself; comments around it
+ * (on the lines before and after, or after it on its line) stay where they were.
+ */
+function removeProperty(fixer: TSESLint.RuleFixer, sourceCode: Readonly<TSESLint.SourceCode>, property: TSESTree.Property): TSESLint.RuleFix[] {
+  const text = sourceCode.text;
   const before = sourceCode.getTokenBefore(property);
   const after = sourceCode.getTokenAfter(property);
+  const lineStart = text.lastIndexOf('\n', property.range[0] - 1) + 1;
+  const aloneFromLineStart = text.slice(lineStart, property.range[0]).trim() === '';
   if (after && after.value === ',') {
-    return fixer.removeRange([before ? before.range[1] : property.range[0], after.range[1]]);
+    let end = after.range[1];
+    while (text[end] === ' ' || text[end] === '\t') end++;
+    if (aloneFromLineStart && (text[end] === '\n' || text[end] === '\r')) return [fixer.removeRange([lineStart, text[end] === '\r' ? end + 2 : end + 1])];
+    return [fixer.removeRange([property.range[0], end])];
   }
-  if (before && before.value === ',') return fixer.removeRange([before.range[0], property.range[1]]);
-  return fixer.remove(property);
+  // The last property: its comma goes, and the property (with its line, when it is alone on it).
+  const fixes: TSESLint.RuleFix[] = [];
+  const comma = before && before.value === ',' ? before : null;
+  const lineEnd = text.indexOf('\n', property.range[1]);
+  const restOfLine = text.slice(property.range[1], lineEnd === -1 ? text.length : lineEnd);
+  const commentsBetween = comma ? sourceCode.getCommentsBefore(property).some((c) => c.range[0] > comma.range[0]) : false;
+  if (aloneFromLineStart && lineStart > 0 && restOfLine.trim() === '') {
+    if (comma) fixes.push(fixer.remove(comma as TSESTree.Token));
+    fixes.push(fixer.removeRange([lineStart - 1, property.range[1]]));
+  } else if (comma && !commentsBetween) {
+    fixes.push(fixer.removeRange([comma.range[0], property.range[1]]));
+  } else {
+    if (comma) fixes.push(fixer.remove(comma as TSESTree.Token));
+    fixes.push(fixer.remove(property));
+  }
+  return fixes;
 }
 
 export default noLibpqOptions;

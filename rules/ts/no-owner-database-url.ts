@@ -5,7 +5,7 @@
  * (`appUrl ?? ownerUrl`) silently turns isolation off whenever the app URL is unset.
  * Migration scripts outside `appPaths` legitimately run as the owner and are not checked.
  */
-import { AST_NODE_TYPES, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { memberName, propertyName } from '../../src/app/database-calls.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { createRule } from '../../src/app/rule-creator.js';
@@ -24,7 +24,7 @@ export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
     hasSuggestions: true,
     messages: {
       ownerUrl:
-        "`{{variable}}` is the owner's connection URL: the table owner bypasses Row-Level Security on tables without FORCE (and a superuser or BYPASSRLS owner on all of them). Application code connects with {{appVars}}.",
+        "`{{variable}}` is the owner's connection URL: the table owner bypasses Row-Level Security on tables without FORCE (and a superuser or BYPASSRLS owner on all of them). Application code connects with {{appVars}}; a migration script that runs as the owner belongs outside `appPaths`.",
       ownerUrlFallback:
         "Falling back to `{{variable}}`, the owner's connection URL, turns tenant isolation off whenever {{appVars}} is unset. Fail at startup instead.",
       useAppUrl: 'Read `{{appVar}}` instead.',
@@ -53,7 +53,7 @@ export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
     const appVarsText = appVars.length > 0 ? appVars.map((v) => `\`${v}\``).join(' or ') : 'the app role URL';
 
     function report(node: TSESTree.Node, variable: string, replaceName: ((fixer: TSESLint.RuleFixer, name: string) => TSESLint.RuleFix) | null): void {
-      const fallback = fallbackOf(node, appVars);
+      const fallback = fallbackOf(node, appVars, context);
       if (fallback) {
         context.report({
           node,
@@ -75,7 +75,7 @@ export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
     return {
       MemberExpression(node) {
         const name = memberName(node);
-        if (name === null || !ownerVars.has(name) || !isEnvObject(node.object)) return;
+        if (name === null || !ownerVars.has(name) || !isEnvObject(node.object, context)) return;
         if (node.parent.type === AST_NODE_TYPES.AssignmentExpression && node.parent.left === node) return;
         report(node, name, (fixer, appVar) =>
           node.computed ? fixer.replaceText(node.property, JSON.stringify(appVar)) : fixer.replaceText(node.property, appVar),
@@ -85,7 +85,7 @@ export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
         const parent = pattern.parent;
         const source =
           parent.type === AST_NODE_TYPES.VariableDeclarator ? parent.init : parent.type === AST_NODE_TYPES.AssignmentExpression ? parent.right : null;
-        if (!source || !isEnvObject(source)) return;
+        if (!source || !isEnvObject(source, context)) return;
         for (const property of pattern.properties) {
           if (property.type !== AST_NODE_TYPES.Property) continue;
           const name = propertyName(property);
@@ -96,33 +96,79 @@ export const noOwnerDatabaseUrl = createRule<Options, MessageIds>({
   },
 });
 
-/** `process.env`, `import.meta.env`, `Bun.env`. */
-function isEnvObject(node: TSESTree.Node): boolean {
+type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
+
+/** Keys of t3-env's `createEnv({...})` that hand it the environment. */
+const RUNTIME_ENV_KEYS = new Set(['runtimeEnv', 'runtimeEnvStrict', 'experimental__runtimeEnv']);
+
+/**
+ * The environment, or an object made from it: `process.env`, `import.meta.env`, `Bun.env`; a
+ * constant holding one (`const env = process.env`); a validator's result (zod's
+ * `envSchema.parse(process.env)`, envalid's `cleanEnv(process.env, ...)`, t3-env's
+ * `createEnv({ runtimeEnv: process.env })`); an `env` imported from the project's env module
+ * (`import { env } from '~/env'`) or SvelteKit's `$env/dynamic/*`.
+ */
+function isEnvObject(node: TSESTree.Node, context: Context, depth = 0): boolean {
   let n = node;
-  while (n.type === AST_NODE_TYPES.TSNonNullExpression || n.type === AST_NODE_TYPES.ChainExpression) n = n.expression;
-  if (n.type !== AST_NODE_TYPES.MemberExpression || memberName(n) !== 'env') return false;
-  const object = n.object;
-  if (object.type === AST_NODE_TYPES.MetaProperty) return object.meta.name === 'import' && object.property.name === 'meta';
-  return object.type === AST_NODE_TYPES.Identifier && (object.name === 'process' || object.name === 'Bun');
+  while (n.type === AST_NODE_TYPES.TSNonNullExpression || n.type === AST_NODE_TYPES.ChainExpression || n.type === AST_NODE_TYPES.TSAsExpression || n.type === AST_NODE_TYPES.TSSatisfiesExpression || n.type === AST_NODE_TYPES.AwaitExpression) {
+    n = n.type === AST_NODE_TYPES.AwaitExpression ? n.argument : n.expression;
+  }
+  if (depth > 5) return false;
+  if (n.type === AST_NODE_TYPES.MemberExpression) {
+    const name = memberName(n);
+    // zod's safeParse(process.env).data
+    if (name === 'data') return isEnvObject(n.object, context, depth + 1);
+    if (name !== 'env') return false;
+    const object = n.object;
+    if (object.type === AST_NODE_TYPES.MetaProperty) return object.meta.name === 'import' && object.property.name === 'meta';
+    return object.type === AST_NODE_TYPES.Identifier && (object.name === 'process' || object.name === 'Bun');
+  }
+  if (n.type === AST_NODE_TYPES.Identifier) {
+    const def = ASTUtils.findVariable(context.sourceCode.getScope(n), n)?.defs[0];
+    if (def?.type === 'Variable') {
+      const declarator = def.node as TSESTree.VariableDeclarator;
+      return declarator.id.type === AST_NODE_TYPES.Identifier && !!declarator.init && isEnvObject(declarator.init, context, depth + 1);
+    }
+    if (def?.type === 'ImportBinding') return isEnvModule(String((def.parent as TSESTree.ImportDeclaration).source.value));
+    return false;
+  }
+  if (n.type === AST_NODE_TYPES.CallExpression) {
+    return n.arguments.some(
+      (a) =>
+        isEnvObject(a, context, depth + 1) ||
+        (a.type === AST_NODE_TYPES.ObjectExpression &&
+          a.properties.some((p) => p.type === AST_NODE_TYPES.Property && RUNTIME_ENV_KEYS.has(propertyName(p) ?? '') && isEnvObject(p.value, context, depth + 1))),
+    );
+  }
+  // { ...process.env }
+  if (n.type === AST_NODE_TYPES.ObjectExpression) return n.properties.some((p) => p.type === AST_NODE_TYPES.SpreadElement && isEnvObject(p.argument, context, depth + 1));
+  return false;
+}
+
+/** `~/env`, `./env.js`, `@/env.mjs`, `../config/env`: a module named env; SvelteKit's `$env/dynamic/private`. */
+function isEnvModule(source: string): boolean {
+  if (source.startsWith('$env/dynamic/')) return true;
+  const last = source.slice(source.lastIndexOf('/') + 1);
+  return /^env(\.[cm]?[jt]s)?$/.test(last) && source.includes('/');
 }
 
 /** The `app ?? owner` / `app || owner` expression when the owner read is the fallback of an app URL read. */
-function fallbackOf(node: TSESTree.Node, appVars: readonly string[]): TSESTree.LogicalExpression | null {
+function fallbackOf(node: TSESTree.Node, appVars: readonly string[], context: Context): TSESTree.LogicalExpression | null {
   let child: TSESTree.Node = node;
   for (let parent = node.parent; parent; child = parent, parent = parent.parent) {
     if (parent.type === AST_NODE_TYPES.TSNonNullExpression || parent.type === AST_NODE_TYPES.ChainExpression) continue;
     if (parent.type !== AST_NODE_TYPES.LogicalExpression || parent.operator === '&&' || parent.right !== child) return null;
-    if (readsAppUrl(parent.left, appVars)) return parent;
+    if (readsAppUrl(parent.left, appVars, context)) return parent;
   }
   return null;
 }
 
-function readsAppUrl(node: TSESTree.Node, appVars: readonly string[]): boolean {
-  if (node.type === AST_NODE_TYPES.LogicalExpression) return readsAppUrl(node.left, appVars) || readsAppUrl(node.right, appVars);
-  if (node.type === AST_NODE_TYPES.TSNonNullExpression || node.type === AST_NODE_TYPES.ChainExpression) return readsAppUrl(node.expression, appVars);
+function readsAppUrl(node: TSESTree.Node, appVars: readonly string[], context: Context): boolean {
+  if (node.type === AST_NODE_TYPES.LogicalExpression) return readsAppUrl(node.left, appVars, context) || readsAppUrl(node.right, appVars, context);
+  if (node.type === AST_NODE_TYPES.TSNonNullExpression || node.type === AST_NODE_TYPES.ChainExpression) return readsAppUrl(node.expression, appVars, context);
   if (node.type === AST_NODE_TYPES.MemberExpression) {
     const name = memberName(node);
-    return name !== null && appVars.includes(name) && isEnvObject(node.object);
+    return name !== null && appVars.includes(name) && isEnvObject(node.object, context);
   }
   // A variable holding the app URL (`const appUrl = process.env.DATABASE_APP_URL`) counts as well.
   return node.type === AST_NODE_TYPES.Identifier;

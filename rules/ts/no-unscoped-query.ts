@@ -6,7 +6,9 @@
  * connects as the table owner or with `missing_ok`, nothing is.
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
-import { DatabaseCalls, DEFAULT_QUERY_SHAPES, rootOf, type QueryShapes } from '../../src/app/database-calls.js';
+import path from 'node:path';
+import { DatabaseCalls, DEFAULT_QUERY_SHAPES, nameCandidates, rootOf, type DatabaseCall, type QueryShapes } from '../../src/app/database-calls.js';
+import { prismaModelsFor } from '../../src/app/prisma-schema.js';
 import { projectConfigFor, stringListOption } from '../../src/app/rule-config.js';
 import { tenantTablesFor, type TenantTables } from '../../src/app/tenant-tables.js';
 import { clientTypeMatcher, typeSpecifierListSchema, type TypeSpecifier } from '../../src/app/client-types.js';
@@ -37,9 +39,9 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
     hasSuggestions: true,
     messages: {
       unscoped:
-        "This query runs on `{{client}}`, outside {{scopes}}: no tenant context is set, so Row-Level Security is all that stands between it and every tenant's rows. Run it inside {{scopes}} on the client the callback receives.",
+        "This query runs on `{{client}}` outside {{scopes}}, with no tenant context set. Row-Level Security alone stands between it and every tenant's rows: run it inside {{scopes}}, on the client the callback receives.{{exemption}}",
       globalClientInScope:
-        'This query runs on `{{client}}`, not on `{{scoped}}`, the client `{{scope}}` handed this callback: it runs outside the tenant transaction and its tenant context.',
+        'This query runs on `{{client}}`, not on `{{scoped}}`, the client `{{scope}}` handed this callback. It runs outside the tenant transaction and its tenant context.{{exemption}}',
       useScopedClient: 'Run it on the scoped client `{{scoped}}`.',
     },
     schema: [
@@ -54,6 +56,7 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
           clientNames: stringListOption('Variable names (or their last camelCase word) taken for database clients when no type information is available.'),
           sqlTags: stringListOption('Template tags that run SQL, as postgres.js `sql`...``.'),
           queryMethods: stringListOption('Methods whose first argument is SQL text, as `query`, `unsafe`, `$queryRawUnsafe`.'),
+          sqlTokenMethods: stringListOption('Methods that run a SQL template built by a query-builder tag and take no text, as Slonik `pool.any(sql.type(T)`...`)`.'),
           builderMethods: stringListOption('Methods that start a query on a client: Drizzle `select`, Kysely `selectFrom`, Knex `from`, TypeORM `find`.'),
           modelMethods: stringListOption('Prisma model operations, as `findMany` in `prisma.order.findMany()`.'),
           transactionMethods: stringListOption('Methods that open a transaction and hand its client to a callback, as `begin` and `$transaction`.'),
@@ -79,7 +82,7 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
       tenantTables ??= tenantTablesFor(config, options.globalTables ?? config.globalTables);
       return tenantTables.touchTenantData(tables);
     };
-    const scopes = scopeFunctions.length === 0 ? 'a scope function' : scopeFunctions.map((f) => `\`${f}\``).join(' or ');
+    const scopes = scopesText(scopeFunctions);
     const reported = new Set<TSESTree.Node>();
     /** The client as written (`pool`, `this.prisma`), or the variable it came from when that is long. */
     const clientText = (client: TSESTree.Node, fallback: string): string => {
@@ -96,13 +99,21 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
       // tables, so a project whose queries are all scoped never replays its migrations.
       const origin = calls.clientOrigin(call.client);
       if (origin.kind !== 'global') return;
+      // Text written out that is not SQL is not a query: `client.query('{ users { id } }')`.
+      if (call.notSql) return;
       // Schema changes read no rows (`ALTER TABLE ... NO FORCE ...` is no-rls-bypass-in-app's).
       if (call.statements?.length && call.statements.every(changesSchemaOnly)) return;
       // A transaction the code opened on this client and set the tenant in, transaction-locally.
       if (transactions.tenantSetLocallyBefore(call.client, call.call.range[0])) return;
-      if (call.tables && !touchesTenantData(call.tables)) return;
-      if (call.modelTables && call.modelTables.some((t) => !touchesTenantData([t]))) return;
+      if (transactions.tenantSetEarlierInTransactionArray(call.call)) return;
+      const tables = tablesOf(call);
+      if (tables.known && !touchesTenantData(tables.known)) return;
+      // Known only by a model or variable name: any one of its candidate names may be the table.
+      if (tables.candidates.some((names) => names.some((t) => !touchesTenantData([t])))) return;
       reported.add(call.call);
+      // Only the tables that hold tenant data need listing: `plans` in `plans JOIN orders` may be global already.
+      const tenantTablesOnly = { ...tables, known: tables.known?.filter((t) => touchesTenantData([t])) ?? null };
+      const exemption = exemptionHint(tenantTablesOnly, calls.scopeFunctionCandidate(call.client));
 
       const scope = calls.enclosingScopeCallback(call.call);
       const scopedParam = scope?.fn.params.find((p): p is TSESTree.Identifier => p.type === AST_NODE_TYPES.Identifier && calls.clientOrigin(p).kind === 'scoped');
@@ -111,7 +122,7 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
         context.report({
           node: call.call,
           messageId: 'globalClientInScope',
-          data: { client: clientText(call.client, origin.name), scoped: scopedParam.name, scope: context.sourceCode.getText(scope.call.callee) },
+          data: { client: clientText(call.client, origin.name), scoped: scopedParam.name, scope: context.sourceCode.getText(scope.call.callee), exemption: exemptionHint(tenantTablesOnly, null) },
           suggest:
             root.type === AST_NODE_TYPES.Identifier
               ? [{ messageId: 'useScopedClient', data: { scoped: scopedParam.name }, fix: (fixer) => fixer.replaceText(root, scopedParam.name) }]
@@ -119,7 +130,17 @@ export const noUnscopedQuery = createRule<Options, MessageIds>({
         });
         return;
       }
-      context.report({ node: call.call, messageId: 'unscoped', data: { client: clientText(call.client, origin.name), scopes } });
+      context.report({ node: call.call, messageId: 'unscoped', data: { client: clientText(call.client, origin.name), scopes, exemption } });
+    }
+
+    /** The tables a call touches, as far as they are known: by name, or as candidate names. */
+    function tablesOf(call: DatabaseCall): QueryTables {
+      if (call.model) {
+        const table = prismaModelsFor(path.dirname(path.resolve(context.cwd, context.filename)))?.tableOf(call.model);
+        return table ? { known: [table], candidates: [] } : { known: null, candidates: [nameCandidates(call.model)], named: call.model };
+      }
+      const candidates = call.tableCandidates ?? [];
+      return { known: call.tables, candidates, ...(candidates.length === 1 && !call.tables && { named: candidates[0]![0] }) };
     }
 
     return { CallExpression: check, TaggedTemplateExpression: check };
@@ -134,6 +155,38 @@ const SCHEMA_ONLY = new Set([
 
 function changesSchemaOnly(statement: AstNode): boolean {
   return SCHEMA_ONLY.has(statementKind(statement));
+}
+
+interface QueryTables {
+  /** Tables known by name (from SQL, a table argument, or schema.prisma). */
+  known: string[] | null;
+  /** For each table known only by a variable, model or class name: the names it may have. */
+  candidates: string[][];
+  /** The model accessor or table variable, when that is all the table is known by. */
+  named?: string;
+}
+
+/** `withTenant`; `withTenant` or `tenantClient`; a scope function (`a`, `b`, `c`). */
+function scopesText(scopeFunctions: readonly string[]): string {
+  if (scopeFunctions.length === 0) return 'a scope function';
+  if (scopeFunctions.length <= 2) return scopeFunctions.map((f) => `\`${f}\``).join(' or ');
+  return `a scope function (${scopeFunctions.slice(0, 3).map((f) => `\`${f}\``).join(', ')}${scopeFunctions.length > 3 ? ', ...' : ''})`;
+}
+
+/**
+ * The configuration that would exempt the query if it is a false positive: its tables in
+ * `globalTables` (when every one is shared by all tenants), or the function its client came
+ * from in `scopeFunctions` (when that function sets the tenant context).
+ */
+function exemptionHint(tables: QueryTables, scopeCandidate: string | null): string {
+  const hints: string[] = [];
+  const names = tables.known && tables.known.length > 0 ? tables.known : tables.named ? [tables.named] : [];
+  if (names.length > 0 && names.length <= 3) {
+    const list = names.map((t) => `\`${t}\``).join(', ');
+    hints.push(` If ${names.length === 1 ? `${list} is` : `${list} are`} shared by all tenants, list ${names.length === 1 ? 'it' : 'them'} in \`globalTables\`.`);
+  }
+  if (scopeCandidate) hints.push(` If \`${scopeCandidate}\` sets the tenant context, list it in \`scopeFunctions\`.`);
+  return hints.join('');
 }
 
 /** The query shapes with the options' overrides; the defaults themselves when there is none. */

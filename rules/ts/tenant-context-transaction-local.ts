@@ -39,7 +39,7 @@ export const tenantContextTransactionLocal = createRule<Options, MessageIds>({
       sessionLevel:
         "`{{setting}}` is set for the whole session: the pooled connection keeps it, and the next request — another tenant's — runs with this tenant's context. Set it with `SET LOCAL` or `set_config('{{setting}}', ..., true)` inside the transaction.",
       outsideTransaction:
-        '`{{setting}}` is set transaction-locally, but not inside a transaction: in autocommit it ends with this statement, and the queries after it run with no tenant context. Set it after `BEGIN`, or inside the scope or transaction callback.',
+        '`{{setting}}` is set transaction-locally outside a transaction, so it ends with this statement. In autocommit the queries after it run with no tenant context: set it after `BEGIN`, or inside the scope or transaction callback. If a function around it opens the transaction, list that function in `scopeFunctions`.',
       useTransactionLocal: "Set it transaction-locally: `set_config('{{setting}}', ..., true)`.",
     },
     schema: [
@@ -93,9 +93,12 @@ export const tenantContextTransactionLocal = createRule<Options, MessageIds>({
         const variable = clientVariable(site);
         if (variable) begins.set(variable, [...(begins.get(variable) ?? []), site.call.range[0]]);
       }
-      for (const write of tenantSettingWrites(site.sql, tenantSettings)) {
+      for (const write of tenantSettingWrites(site, tenantSettings)) {
         if (write.local === false) {
-          const fix = setConfigFix(site.sql, write, site.call, context.sourceCode);
+          // Made transaction-local outside a transaction, it would end with its own statement:
+          // the suggestion is only offered where it then runs inside one.
+          const index = site.sql.statements.indexOf(write.statement);
+          const fix = inTransaction(site, index) ? setConfigFix(site.sql, write, site.call, context.sourceCode) : null;
           context.report({
             node: site.sql.node,
             messageId: 'sessionLevel',

@@ -14,7 +14,7 @@
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { noTypeInformation } from './client-types.js';
-import { sqlFromExpression, sqlFromTemplate, tablesTouched, type EmbeddedSql } from './embedded-sql.js';
+import { knexRawSql, sqlFromExpression, sqlFromTemplate, tablesTouched, type EmbeddedSql } from './embedded-sql.js';
 import type { AstNode } from '../sql/parse.js';
 
 export interface QueryShapes {
@@ -24,13 +24,15 @@ export interface QueryShapes {
   sqlTags: readonly string[];
   /** Methods whose first argument is SQL text: `query`, `$queryRawUnsafe`, ... */
   queryMethods: readonly string[];
+  /** Methods that run a SQL template built elsewhere and never take text: Slonik's `pool.any(sql.type(T)\`...\`)`. */
+  sqlTokenMethods: readonly string[];
   /** Methods on a client that start a query builder: Drizzle, Kysely, Knex, TypeORM. */
   builderMethods: readonly string[];
   /** Prisma model operations: `prisma.<model>.<operation>()`. */
   modelMethods: readonly string[];
   /** Methods that open a transaction and hand its client to a callback. */
   transactionMethods: readonly string[];
-  /** Methods that hand a connection (no transaction) to a callback. */
+  /** Methods that hand a connection (no transaction) to a callback, or return one (`sql.reserve()`). */
   connectionMethods: readonly string[];
   /** Modules whose `sql` tag only builds a query (it runs when passed to a client). */
   sqlBuilderModules: readonly string[];
@@ -40,6 +42,7 @@ export const DEFAULT_QUERY_SHAPES: QueryShapes = {
   clientNames: ['pool', 'client', 'db', 'database', 'tx', 'trx', 'transaction', 'conn', 'connection', 'pg', 'sql', 'knex', 'prisma', 'kysely', 'drizzle', 'manager', 'entityManager', 'em', 'dataSource', 'queryRunner', 'repository', 'repo'],
   sqlTags: ['sql', 'tx', 'trx', 'db', 'pg', 'psql'],
   queryMethods: ['query', 'unsafe', 'execute', 'raw', '$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe'],
+  sqlTokenMethods: ['any', 'anyFirst', 'one', 'oneFirst', 'many', 'manyFirst', 'maybeOne', 'maybeOneFirst', 'exists', 'stream'],
   builderMethods: [
     // Drizzle
     'select', 'selectDistinct', 'selectDistinctOn', 'insert', 'update', 'delete',
@@ -55,12 +58,22 @@ export const DEFAULT_QUERY_SHAPES: QueryShapes = {
     'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany', 'count', 'aggregate', 'groupBy',
   ],
   transactionMethods: ['begin', 'transaction', '$transaction', 'tx', 'withTransaction'],
-  connectionMethods: ['connect', 'reserve', 'task', 'connection', 'acquire'],
+  connectionMethods: ['connect', 'reserve', 'task', 'connection', 'acquire', 'createQueryRunner'],
   sqlBuilderModules: ['drizzle-orm', 'slonik', 'kysely', '@prisma/client', 'sql-template-tag', 'sql-template-strings'],
 };
 
 /** TypeORM methods returning a repository bound to the client they are called on. */
 const REPOSITORY_METHODS = new Set(['getRepository', 'withRepository', 'getCustomRepository']);
+
+/** Members of a SQL tag that are tags building a query: Slonik's `sql.unsafe\`...\``, `sql.fragment\`...\``. */
+const BUILDER_TAG_MEMBERS = new Set(['unsafe', 'fragment']);
+/** Methods of a SQL tag returning a tag that builds a query: Slonik's `sql.type(T)\`...\``, `sql.typeAlias('x')\`...\``. */
+const BUILDER_TAG_FACTORIES = new Set(['type', 'typeAlias']);
+/** Prisma's methods taking the values of `$1`, `$2`, ... as their further arguments. */
+const UNSAFE_RAW_METHODS = new Set(['$queryRawUnsafe', '$executeRawUnsafe']);
+
+/** A constant JavaScript value: what a bind parameter's value may be resolved to. */
+export type ConstantValue = string | number | boolean;
 
 /** Where a client came from. */
 export type ClientOrigin =
@@ -75,6 +88,8 @@ export interface SqlSite {
   call: TSESTree.Node;
   /** The client it runs on; null when it is only built here (Drizzle's `sql\`...\``). */
   client: TSESTree.Expression | null;
+  /** The value of bind parameter `$n` when the code gives it as a constant (`query(text, ['app.x'])`); else null. */
+  parameterConstant(n: number): ConstantValue | null;
 }
 
 /** A database call: SQL text, a Prisma model operation, or a query builder started on a client. */
@@ -83,10 +98,20 @@ export interface DatabaseCall {
   client: TSESTree.Expression;
   /** The tables it touches: from its SQL (parsed on first read) or its table argument; null when unknown. */
   readonly tables: string[] | null;
-  /** For a Prisma model, the table names it may be mapped to (`OrderItem`, `order_item`): any one. */
-  modelTables?: string[];
+  /**
+   * For a Prisma model (or Drizzle's `db.query.<table>`), the accessor as written (`orderItem`):
+   * the table is the model's, read from schema.prisma where one is found (see `prisma-schema.ts`).
+   */
+  model?: string;
+  /**
+   * The names the tables may have when they are only known by a variable or class (Drizzle's
+   * `orders` table object, TypeORM's `Order` entity): any one of them.
+   */
+  tableCandidates?: string[][];
   /** For SQL text: its statements (parsed on first read); null when it does not parse or is dynamic. */
   readonly statements?: AstNode[] | null;
+  /** SQL text written out in full (nothing interpolated) that does not parse: not SQL at all. */
+  readonly notSql?: boolean;
 }
 
 type Context = Readonly<TSESLint.RuleContext<string, readonly unknown[]>>;
@@ -147,7 +172,7 @@ export class DatabaseCalls {
     let client: TSESTree.Expression | null;
     if (tag.type === AST_NODE_TYPES.Identifier) {
       const byType = this.clientByType(tag);
-      const named = this.shapes.sqlTags.includes(tag.name) || this.clientOrigin(tag).kind === 'scoped' || this.isCallbackClient(tag);
+      const named = this.shapes.sqlTags.includes(tag.name) || this.clientOrigin(tag).kind === 'scoped' || this.isCallbackClient(tag) || this.isDerivedClient(tag);
       if (byType === true) client = tag;
       else if (!named) return null;
       // A tag whose type is known not to be a client only builds SQL (Drizzle's `sql`).
@@ -155,26 +180,70 @@ export class DatabaseCalls {
     } else if (tag.type === AST_NODE_TYPES.MemberExpression && !tag.computed && tag.property.type === AST_NODE_TYPES.Identifier) {
       const name = tag.property.name;
       if (name === '$queryRaw' || name === '$executeRaw') client = tag.object;
+      else if (BUILDER_TAG_MEMBERS.has(name) && this.isSqlTag(tag.object)) client = null;
       else if (this.shapes.sqlTags.includes(name)) client = this.isBuilderImport(rootOf(tag.object)) ? null : tag;
       else return null;
-    } else if (tag.type === AST_NODE_TYPES.CallExpression && isMethodCall(tag, 'typeAlias', 'type')) {
-      client = null; // slonik's sql.typeAlias('x')`...` builds a query
+    } else if (tag.type === AST_NODE_TYPES.CallExpression) {
+      // Slonik's sql.type(T)`...` and sql.typeAlias('x')`...` build a query.
+      const method = calledMethod(tag);
+      if (!method || !BUILDER_TAG_FACTORIES.has(method.name) || !this.isSqlTag(method.object)) return null;
+      client = null;
     } else {
       return null;
     }
     const sql = sqlFromTemplate(node, node.quasi, true, (expression) => this.isRawInterpolation(expression));
-    // A SQL template passed to a query method runs there (`db.execute(sql\`...\`)`, slonik `pool.query(sql\`...\`)`).
+    const parameterConstant = (n: number): ConstantValue | null => {
+      const interpolation = sql.interpolations.find((i) => i.number === n && i.kind === 'bind');
+      return interpolation ? this.constantValue(interpolation.expression) : null;
+    };
+    const site = (call: TSESTree.Node, on: TSESTree.Expression | null): SqlSite => ({ sql, call, client: on, parameterConstant });
+    // A SQL template passed to a query method runs there (`db.execute(sql\`...\`)`, Slonik's `pool.any(sql.type(T)\`...\`)`).
     const parent = node.parent;
     if (parent.type === AST_NODE_TYPES.CallExpression && parent.arguments[0] === node) {
       const method = calledMethod(parent);
-      if (method && this.shapes.queryMethods.includes(method.name)) {
-        if (this.clientByType(method.object) === false) return { sql, call: node, client: null };
-        return { sql, call: parent, client: method.object };
+      if (method && (this.shapes.queryMethods.includes(method.name) || this.shapes.sqlTokenMethods.includes(method.name))) {
+        if (this.clientByType(method.object) === false) return site(node, null);
+        return site(parent, method.object);
       }
-      return { sql, call: node, client: null };
+      return site(node, null);
     }
-    if (parent.type === AST_NODE_TYPES.TemplateLiteral || parent.type === AST_NODE_TYPES.CallExpression) return { sql, call: node, client: null };
-    return { sql, call: node, client };
+    // Kysely: a built template runs on the executor passed to it, `sql\`...\`.execute(db)` (postgres.js's `.execute()` takes none).
+    if (parent.type === AST_NODE_TYPES.MemberExpression && parent.object === node && memberName(parent) === 'execute') {
+      const run = parent.parent;
+      const executor = run.type === AST_NODE_TYPES.CallExpression && run.callee === parent ? run.arguments[0] : undefined;
+      if (executor && executor.type !== AST_NODE_TYPES.SpreadElement) return site(run, this.clientByType(executor) === false ? null : executor);
+    }
+    if (parent.type === AST_NODE_TYPES.TemplateLiteral || parent.type === AST_NODE_TYPES.CallExpression) return site(node, null);
+    return site(node, client);
+  }
+
+  /** Is this the name of a SQL tag: a configured tag name, or a tag imported from a query-builder module? */
+  private isSqlTag(expression: TSESTree.Node): boolean {
+    return expression.type === AST_NODE_TYPES.Identifier && (this.shapes.sqlTags.includes(expression.name) || this.isBuilderImport(expression));
+  }
+
+  /**
+   * The SQL a call or tagged template runs: its own text, or a template passed to it
+   * (Slonik's `pool.any(sql.unsafe\`...\`)`, Kysely's `` sql`...`.execute(db) ``).
+   */
+  sqlSiteOf(node: TSESTree.Node): SqlSite | null {
+    if (node.type === AST_NODE_TYPES.TaggedTemplateExpression) return this.sqlSiteOfTaggedTemplate(node);
+    if (node.type !== AST_NODE_TYPES.CallExpression) return null;
+    const direct = this.sqlSiteOfCall(node);
+    if (direct) return direct;
+    const first = node.arguments[0];
+    const callee = stripWrappers(node.callee);
+    const template =
+      first?.type === AST_NODE_TYPES.TaggedTemplateExpression ? first
+      : callee.type === AST_NODE_TYPES.MemberExpression && callee.object.type === AST_NODE_TYPES.TaggedTemplateExpression ? callee.object
+      : null;
+    const site = template ? this.sqlSiteOfTaggedTemplate(template) : null;
+    return site?.call === node ? site : null;
+  }
+
+  /** Methods that open a transaction (`begin`, `$transaction`, ...). */
+  get transactionMethodNames(): readonly string[] {
+    return this.shapes.transactionMethods;
   }
 
   /** The SQL text given to a query method (`client.query(text)`), or null for other calls. */
@@ -189,26 +258,86 @@ export class DatabaseCalls {
 
   private findSqlSiteOfCall(node: TSESTree.CallExpression): SqlSite | null {
     const method = calledMethod(node);
-    if (!method || !this.shapes.queryMethods.includes(method.name)) return null;
+    if (!method) return null;
+    const takesText = this.shapes.queryMethods.includes(method.name);
+    if (!takesText && !this.shapes.sqlTokenMethods.includes(method.name)) return null;
     const first = node.arguments[0];
     if (!first || first.type === AST_NODE_TYPES.TaggedTemplateExpression || first.type === AST_NODE_TYPES.SpreadElement) return null;
     const byType = this.clientByType(method.object);
     if (byType === false) return null;
+    const client = this.isBuilderImport(rootOf(method.object)) ? null : method.object;
+    // A query built elsewhere and held in a constant: `const q = sql.type(T)\`...\`; pool.any(q)`.
+    const built = this.builtSqlSite(first);
+    if (built) return { sql: built.sql, call: node, client, parameterConstant: built.parameterConstant };
+    if (!takesText) return null;
     // An options object without `text` is not node-postgres' query config: Apollo's `client.query({ query })`.
     if (first.type === AST_NODE_TYPES.ObjectExpression && !first.properties.some((p) => p.type === AST_NODE_TYPES.SpreadElement || propertyName(p) === 'text')) return null;
-    const sql = this.sqlOfArgument(first);
-    const client = this.isBuilderImport(rootOf(method.object)) ? null : method.object;
+    let sql = this.sqlOfArgument(first);
+    // Knex's raw SQL: `?` and `??` placeholders (`knex.raw(text, bindings)`, `trx.raw(...)`).
+    const values = this.parameterValues(node, method.name, first);
+    if (sql && method.name === 'raw' && client !== null && this.isClientLike(method.object)) sql = knexRawSql(sql, values);
+    const parameterConstant = (n: number): ConstantValue | null => {
+      const position = sql?.valuePositions ? sql.valuePositions[n - 1] : n - 1;
+      const value = position === undefined ? null : values?.[position];
+      return value ? this.constantValue(value) : null;
+    };
     if (sql) {
       // The receiver's name is asked first: on a client, the text is not parsed here.
       if (byType !== true && !this.isClientLike(method.object) && (sql.statements === null || sql.statements.length === 0)) return null;
-      return { sql, call: node, client };
+      return { sql, call: node, client, parameterConstant };
     }
     // Dynamic SQL text: a database call only when the receiver is a client.
-    if (byType === true || this.isClientLike(method.object)) return { sql: null, call: node, client };
+    if (byType === true || this.isClientLike(method.object)) return { sql: null, call: node, client, parameterConstant };
     return null;
   }
 
-  private sqlOfArgument(argument: TSESTree.Expression): EmbeddedSql | null {
+  /**
+   * The values of `$1`, `$2`, ... as the call passes them: node-postgres `query(text, [a, b])` and
+   * `query({ text, values })`, postgres.js `unsafe(text, [a, b])`, Knex `raw(text, [a, b])`,
+   * Prisma `$executeRawUnsafe(text, a, b)`. Null when they are not written out.
+   */
+  private parameterValues(call: TSESTree.CallExpression, method: string, first: TSESTree.Expression): (TSESTree.Node | null)[] | null {
+    if (UNSAFE_RAW_METHODS.has(method)) return call.arguments.slice(1).map((a) => (a.type === AST_NODE_TYPES.SpreadElement ? null : a));
+    let list: TSESTree.Node | undefined = call.arguments[1];
+    if (first.type === AST_NODE_TYPES.ObjectExpression) {
+      list = first.properties.find((p): p is TSESTree.Property => p.type === AST_NODE_TYPES.Property && propertyName(p) === 'values')?.value;
+    }
+    if (list?.type !== AST_NODE_TYPES.ArrayExpression) return null;
+    const elements: (TSESTree.Node | null)[] = [];
+    for (const element of list.elements) {
+      // After a spread, positions are unknown.
+      if (element?.type === AST_NODE_TYPES.SpreadElement) break;
+      elements.push(element);
+    }
+    return elements;
+  }
+
+  /** A constant holding a SQL template built by a query-builder tag (`sql.type(T)\`...\``), as its site. */
+  private builtSqlSite(argument: TSESTree.Expression): SqlSite | null {
+    if (argument.type !== AST_NODE_TYPES.Identifier) return null;
+    const init = constInitializer(this.context, argument);
+    const template = init && stripWrappers(init);
+    if (template?.type !== AST_NODE_TYPES.TaggedTemplateExpression) return null;
+    const site = this.sqlSiteOfTaggedTemplate(template);
+    return site?.sql && !site.client ? site : null;
+  }
+
+  /** A constant the expression is: a literal, a template without `${}`, or a `const` holding one. */
+  constantValue(expression: TSESTree.Node, depth = 0): ConstantValue | null {
+    const e = stripWrappers(expression);
+    if (e.type === AST_NODE_TYPES.Literal) {
+      return typeof e.value === 'string' || typeof e.value === 'number' || typeof e.value === 'boolean' ? e.value : null;
+    }
+    if (e.type === AST_NODE_TYPES.TemplateLiteral && e.expressions.length === 0) return e.quasis[0]?.value.cooked ?? null;
+    if (e.type === AST_NODE_TYPES.Identifier && depth < 4) {
+      const init = constInitializer(this.context, e);
+      return init ? this.constantValue(init, depth + 1) : null;
+    }
+    return null;
+  }
+
+  private sqlOfArgument(written: TSESTree.Expression): EmbeddedSql | null {
+    const argument = stripWrappers(written) as TSESTree.Expression;
     const direct = sqlFromExpression(argument);
     if (direct) return direct;
     if (argument.type === AST_NODE_TYPES.Identifier) {
@@ -228,7 +357,6 @@ export class DatabaseCalls {
     }
     return null;
   }
-
   /** `${sql.raw(x)}`, `${sql.unsafe(x)}`, `${Prisma.raw(x)}` paste text instead of binding a value. */
   isRawInterpolation(expression: TSESTree.Expression): boolean {
     return expression.type === AST_NODE_TYPES.CallExpression && isMethodCall(expression, 'raw', 'unsafe');
@@ -258,16 +386,14 @@ export class DatabaseCalls {
         if (model.type === AST_NODE_TYPES.Identifier && !model.name.startsWith('$')) {
           // Drizzle's relational queries: db.query.users.findMany()
           if (isPropertyNamed(client, 'query') && client.type === AST_NODE_TYPES.MemberExpression && this.isClientLike(client.object)) {
-            return { call: node, client: client.object, tables: null, modelTables: [model.name, snakeCase(model.name)] };
+            return { call: node, client: client.object, tables: null, model: model.name };
           }
-          if (this.isClientLike(client)) return { call: node, client, tables: null, modelTables: [model.name, snakeCase(model.name)] };
+          if (this.isClientLike(client)) return { call: node, client, tables: null, model: model.name };
         }
       }
       // Drizzle, Kysely, Knex and TypeORM builders started on a client: db.select(), db.selectFrom('t')
       if (this.shapes.builderMethods.includes(method.name) && this.isClientLike(method.object)) {
-        const first = node.arguments[0];
-        const table = first?.type === AST_NODE_TYPES.Literal && typeof first.value === 'string' ? [first.value] : null;
-        return { call: node, client: method.object, tables: table };
+        return { call: node, client: method.object, ...this.builderTables(node, method.name) };
       }
       return null;
     }
@@ -280,9 +406,81 @@ export class DatabaseCalls {
       this.isClientLike(node.callee) &&
       !this.isFunctionBinding(node.callee)
     ) {
-      return { call: node, client: node.callee, tables: [first.value] };
+      return { call: node, client: node.callee, tables: [knexTableName(first.value)] };
     }
     return null;
+  }
+
+  /** The entity of a TypeORM repository: `manager.getRepository(Order)`, or a constant holding one. */
+  private repositoryEntity(receiver: TSESTree.Node | undefined, depth = 0): TSESTree.Node | undefined {
+    if (!receiver || depth > 3) return undefined;
+    const e = stripWrappers(receiver);
+    if (e.type === AST_NODE_TYPES.Identifier) {
+      const init = constInitializer(this.context, e);
+      return init ? this.repositoryEntity(init, depth + 1) : undefined;
+    }
+    if (e.type !== AST_NODE_TYPES.CallExpression) return undefined;
+    const method = calledMethod(e);
+    const entity = e.arguments[0];
+    return method && REPOSITORY_METHODS.has(method.name) && entity && entity.type !== AST_NODE_TYPES.SpreadElement ? entity : undefined;
+  }
+
+  /**
+   * The tables a query builder started with `method` names: its first argument (`selectFrom('t')`,
+   * Drizzle's `insert(orders)`, TypeORM's `find(Order)`), or for a select, the `from(...)` chained
+   * onto it (Knex `knex.select('id').from('t')`, Drizzle `db.select().from(orders)`).
+   */
+  private builderTables(call: TSESTree.CallExpression, method: string): { tables: string[] | null; tableCandidates?: string[][] } {
+    let argument: TSESTree.Node | undefined = call.arguments[0];
+    if (SELECT_METHODS.has(method)) {
+      argument = undefined;
+      // db.select(...).from(x): the chain's next call
+      const member = call.parent;
+      if (member.type === AST_NODE_TYPES.MemberExpression && member.object === call && ['from', 'into', 'table'].includes(memberName(member) ?? '')) {
+        const next = member.parent;
+        if (next.type === AST_NODE_TYPES.CallExpression && next.callee === member) argument = next.arguments[0];
+      }
+    }
+    // TypeORM: a repository's entity, dataSource.getRepository(Order).find()
+    if (!argument && !SELECT_METHODS.has(method)) argument = this.repositoryEntity(calledMethod(call)?.object);
+    if (!argument) return { tables: null };
+    if (argument.type === AST_NODE_TYPES.Literal && typeof argument.value === 'string') return { tables: [knexTableName(argument.value)] };
+    const object = stripWrappers(argument);
+    if (object.type === AST_NODE_TYPES.Identifier) {
+      // Drizzle: const orders = pgTable('orders', {...}) in this file
+      const init = constInitializer(this.context, object);
+      if (init?.type === AST_NODE_TYPES.CallExpression && init.arguments[0]?.type === AST_NODE_TYPES.Literal && typeof init.arguments[0].value === 'string' && /Table$/.test(calleeName(init) ?? '')) {
+        return { tables: [init.arguments[0].value] };
+      }
+      return { tables: null, tableCandidates: [nameCandidates(object.name)] };
+    }
+    return { tables: null };
+  }
+
+  /**
+   * The function a client came from, when listing it in `scopeFunctions` would make the client
+   * scoped: `tenantDb(id).query(...)`, `const db = tenantDb(id)`, `prisma.$extends(forTenant(id))`.
+   */
+  scopeFunctionCandidate(client: TSESTree.Node, depth = 0): string | null {
+    const e = stripWrappers(client);
+    if (depth > 6) return null;
+    if (e.type === AST_NODE_TYPES.MemberExpression) return this.scopeFunctionCandidate(e.object, depth + 1);
+    if (e.type === AST_NODE_TYPES.Identifier) {
+      const def = this.variableOf(e)?.defs[0];
+      const init = def?.type === 'Variable' ? (def.node as TSESTree.VariableDeclarator).init : null;
+      return init ? this.scopeFunctionCandidate(init, depth + 1) : null;
+    }
+    if (e.type !== AST_NODE_TYPES.CallExpression) return null;
+    const name = calleeName(e);
+    if (name === '$extends') {
+      const extension = e.arguments.find((a): a is TSESTree.CallExpression => a.type === AST_NODE_TYPES.CallExpression);
+      return extension ? calleeName(extension) : this.scopeFunctionCandidate(e.callee, depth + 1);
+    }
+    if (!name || this.shapes.connectionMethods.includes(name) || this.shapes.transactionMethods.includes(name) || REPOSITORY_METHODS.has(name)) {
+      return this.scopeFunctionCandidate(e.callee, depth + 1);
+    }
+    // A call taking no arguments is a factory (`getPool()`), not a scope: a tenant is its argument.
+    return e.arguments.length > 0 && e.callee.type === AST_NODE_TYPES.Identifier ? name : null;
   }
 
   /** Is this expression a database client, by type when known, else by name or origin? */
@@ -292,7 +490,7 @@ export class DatabaseCalls {
     const e = stripWrappers(expression);
     if (e.type === AST_NODE_TYPES.Identifier) {
       if (this.matchesClientName(e.name)) return true;
-      return this.clientOrigin(e).kind === 'scoped' || this.isCallbackClient(e);
+      return this.clientOrigin(e).kind === 'scoped' || this.isCallbackClient(e) || this.isDerivedClient(e);
     }
     if (e.type === AST_NODE_TYPES.MemberExpression && !e.computed && e.property.type === AST_NODE_TYPES.Identifier) {
       return this.matchesClientName(e.property.name);
@@ -300,7 +498,8 @@ export class DatabaseCalls {
     if (e.type === AST_NODE_TYPES.CallExpression) {
       if (this.isScopeFunctionCall(e)) return true;
       const method = calledMethod(e);
-      return !!method && REPOSITORY_METHODS.has(method.name) && this.isClientLike(method.object);
+      // A repository of a client, or a Prisma client extended: prisma.$extends(ext).order.findMany()
+      return !!method && (REPOSITORY_METHODS.has(method.name) || method.name === '$extends') && this.isClientLike(method.object);
     }
     return false;
   }
@@ -323,6 +522,25 @@ export class DatabaseCalls {
     return this.clientProvider(def.node as TSESTree.FunctionLike) !== null;
   }
 
+  /**
+   * A variable holding a connection or transaction a client returned: `const reserved = await
+   * sql.reserve()`, `const conn = await pool.connect()`, `const runner = dataSource.createQueryRunner()`.
+   */
+  private isDerivedClient(identifier: TSESTree.Identifier, depth = 0): boolean {
+    const def = this.variableOf(identifier)?.defs[0];
+    if (!def || def.type !== 'Variable' || depth > 4) return false;
+    const init = (def.node as TSESTree.VariableDeclarator).init;
+    const call = init && stripWrappers(init);
+    if (call?.type !== AST_NODE_TYPES.CallExpression) return false;
+    const method = calledMethod(call);
+    if (!method || !(this.shapes.connectionMethods.includes(method.name) || this.shapes.transactionMethods.includes(method.name))) return false;
+    // With a callback, the method hands the connection to it and returns the callback's result.
+    if (call.arguments.some((a) => isFunction(a))) return false;
+    const object = stripWrappers(method.object);
+    if (object.type === AST_NODE_TYPES.Identifier && !this.matchesClientName(object.name)) return this.isDerivedClient(object, depth + 1);
+    return this.isClientLike(method.object);
+  }
+
   private isFunctionBinding(identifier: TSESTree.Identifier): boolean {
     const def = this.variableOf(identifier)?.defs[0];
     return def?.type === 'FunctionName' || def?.type === 'ClassName';
@@ -340,6 +558,8 @@ export class DatabaseCalls {
         return this.clientOrigin(e.object, depth + 1);
       case AST_NODE_TYPES.CallExpression:
         if (this.isScopeFunctionCall(e)) return { kind: 'scoped' };
+        // Prisma: a client extended by a scope function, prisma.$extends(forTenant(id))
+        if (calleeName(e) === '$extends' && e.arguments.some((a) => a.type === AST_NODE_TYPES.CallExpression && this.isScopeFunctionCall(a))) return { kind: 'scoped' };
         return this.clientOrigin(e.callee, depth + 1);
       case AST_NODE_TYPES.TaggedTemplateExpression:
         return this.clientOrigin(e.tag, depth + 1);
@@ -468,6 +688,9 @@ function sqlCall(call: TSESTree.Node, client: TSESTree.Expression, sql: Embedded
     get statements() {
       return sql?.statements ?? null;
     },
+    get notSql() {
+      return !!sql && sql.interpolations.length === 0 && sql.statements === null;
+    },
   };
 }
 
@@ -582,8 +805,47 @@ export function constInitializer(context: Context, identifier: TSESTree.Identifi
   return declarator.init ?? null;
 }
 
+/** Builder methods whose first argument names columns; the table comes with `from(...)`. */
+const SELECT_METHODS = new Set(['select', 'selectDistinct', 'selectDistinctOn']);
+
+/** Knex table names may carry an alias: `'orders as o'`, `'orders o'`. */
+function knexTableName(text: string): string {
+  const trimmed = text.trim();
+  const space = trimmed.search(/\s/);
+  return space === -1 ? trimmed : trimmed.slice(0, space);
+}
+
+/**
+ * The table names a model, entity or table object named `name` is commonly given: the name
+ * itself, snake_case, and each of those in the plural and the singular (`OrderItem`, `order_item`,
+ * `order_items`; `plans`, `plan`). Any one may be the table.
+ */
+export function nameCandidates(name: string): string[] {
+  const base = name.replace(/(Table|Schema|Entity|Model)$/, '') || name;
+  const forms = new Set<string>();
+  for (const form of [base, snakeCase(base)]) {
+    forms.add(form);
+    forms.add(plural(form));
+    forms.add(singular(form));
+  }
+  return [...forms];
+}
+
+function plural(word: string): string {
+  if (/[^aeiou]y$/i.test(word)) return `${word.slice(0, -1)}ies`;
+  if (/(s|x|z|ch|sh)$/i.test(word)) return `${word}es`;
+  return `${word}s`;
+}
+
+function singular(word: string): string {
+  if (/ies$/i.test(word)) return `${word.slice(0, -3)}y`;
+  if (/(ses|xes|zes|ches|shes)$/i.test(word)) return word.slice(0, -2);
+  if (/[^s]s$/i.test(word)) return word.slice(0, -1);
+  return word;
+}
+
 /** Prisma model `OrderItem` is usually mapped to a table `order_item`. */
-function snakeCase(name: string): string {
+export function snakeCase(name: string): string {
   let out = '';
   for (const ch of name) {
     const lower = ch.toLowerCase();

@@ -37,6 +37,12 @@ export interface EmbeddedSql {
   readonly statements: AstNode[] | null;
   /** True when the text came from a tagged template (its `${}` are bind parameters). */
   readonly tagged: boolean;
+  /**
+   * Where the value of bind parameter `$n` is in the call's list of values: index `n - 1` holds its
+   * position there. Absent when `$n` is the n-th value, as node-postgres and Prisma number them;
+   * Knex's `?` and `??` placeholders share one list, of which only the `?` become `$n`.
+   */
+  readonly valuePositions?: readonly number[];
 }
 
 /** Placeholder numbers from here up stand for text pasted into the SQL, never a bind parameter. */
@@ -151,12 +157,56 @@ class LazilyParsedSql implements EmbeddedSql {
     readonly text: string,
     readonly interpolations: Interpolation[],
     readonly tagged: boolean,
+    readonly valuePositions?: readonly number[],
   ) {}
 
   get statements(): AstNode[] | null {
     if (this.parsed === undefined) this.parsed = parseSqlText(this.text);
     return this.parsed;
   }
+}
+
+/**
+ * Knex's raw SQL (`knex.raw(text, bindings)`) as PostgreSQL receives it. Knex replaces, anywhere
+ * in the text (it does not look at quotes), `\\?` with a literal `?`, `??` with the next binding
+ * as a quoted identifier, and `?` with the next binding as a bind parameter, numbered `$1`, `$2`, ...
+ * over the `?` alone (knex/lib/raw.js, then the PostgreSQL client's `positionBindings`).
+ *
+ * An identifier binding written as a string literal becomes that identifier (`"orders"`, split at
+ * dots as Knex's `wrapIdentifier` does); any other becomes a placeholder for pasted text, as a
+ * template's `${table}` does. The result has `valuePositions` (empty without a `?`): it is Knex's.
+ */
+export function knexRawSql(sql: EmbeddedSql, bindings: readonly (TSESTree.Node | null)[] | null): EmbeddedSql {
+  const text = sql.text;
+  let out = '';
+  let binding = 0;
+  let rawCount = sql.interpolations.filter((i) => i.kind === 'raw').length;
+  const interpolations = [...sql.interpolations];
+  const valuePositions: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\' && text[i + 1] === '?') {
+      out += '?';
+      i++;
+    } else if (ch === '?' && text[i + 1] === '?') {
+      const value = bindings?.[binding] ?? null;
+      if (value?.type === AST_NODE_TYPES.Literal && typeof value.value === 'string' && value.value.length > 0) {
+        out += value.value.split('.').map((part) => `"${part.replaceAll('"', '""')}"`).join('.');
+      } else {
+        const number = RAW_PLACEHOLDER_BASE + rawCount++;
+        if (value) interpolations.push({ number, expression: value, kind: 'raw' });
+        out += `$${number}`;
+      }
+      binding++;
+      i++;
+    } else if (ch === '?') {
+      valuePositions.push(binding++);
+      out += `$${valuePositions.length}`;
+    } else {
+      out += ch;
+    }
+  }
+  return new LazilyParsedSql(sql.node, out, interpolations, sql.tagged, valuePositions);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,6 +368,17 @@ export interface SettingWrite {
   value: AstNode | undefined;
   /** The whole statement this write belongs to. */
   statement: AstNode;
+  /**
+   * `set_config($1, ...)`: the setting's name is bind parameter `$n` (`setting` is then '' until
+   * the call's values are read: see `resolvedSettingWrites`).
+   */
+  nameParameter?: number;
+  /** `set_config(..., $n)`: whether it is local is bind parameter `$n`. */
+  localParameter?: number;
+  /** `set_config(..., $n, ...)`: the value is bind parameter `$n` (an author's `$n`, not a tagged template's `${}`). */
+  valueParameter?: number;
+  /** The value, when it is a bind parameter the call gives as a constant (see `resolvedSettingWrites`). */
+  valueConstant?: string | number | boolean;
 }
 
 /**
@@ -352,8 +413,18 @@ function findSettingWrites(statements: AstNode[]): SettingWrite[] {
       if (kind === 'FuncCall' && isSetConfig(fields)) {
         const args = (fields.args as AstNode[] | undefined) ?? [];
         const name = constantString(args[0]);
-        if (name === null) return;
-        writes.push({ setting: name.toLowerCase(), via: 'set_config', local: constantBoolean(args[2]), value: args[1], statement });
+        const nameParameter = name === null ? paramNumber(args[0]) : null;
+        if (name === null && nameParameter === null) return;
+        writes.push({
+          setting: name?.toLowerCase() ?? '',
+          via: 'set_config',
+          local: constantBoolean(args[2]),
+          value: args[1],
+          statement,
+          ...(nameParameter !== null && { nameParameter }),
+          ...(paramNumber(args[2]) !== null && { localParameter: paramNumber(args[2])! }),
+          ...(paramNumber(args[1]) !== null && { valueParameter: paramNumber(args[1])! }),
+        });
       }
     });
   }
@@ -426,6 +497,12 @@ export function bindParametersInValue(value: AstNode | undefined): number[] {
 /** The statement kind (`SelectStmt`, `TransactionStmt`, ...). */
 export function statementKind(statement: AstNode): string {
   return Object.keys(statement)[0] ?? '';
+}
+
+/** True for `COMMIT`, `ROLLBACK` (not `ROLLBACK TO SAVEPOINT`) and `PREPARE TRANSACTION`: the transaction ends. */
+export function endsTransaction(statement: AstNode): boolean {
+  const u = unwrap(statement);
+  return !!u && u[0] === 'TransactionStmt' && ['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE'].includes(u[1].kind as string);
 }
 
 /** True for `BEGIN` / `START TRANSACTION`. */

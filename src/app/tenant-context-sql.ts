@@ -9,9 +9,47 @@ import { AST_NODE_TYPES, type TSESLint, type TSESTree } from '@typescript-eslint
 import { settingWrites, type EmbeddedSql, type SettingWrite } from './embedded-sql.js';
 import type { AstNode } from '../sql/parse.js';
 
-export function tenantSettingWrites(sql: EmbeddedSql, tenantSettings: readonly string[]): SettingWrite[] {
+/** SQL where it runs, with the values its bind parameters are given when they are constants. */
+export interface SqlWithParameters {
+  sql: EmbeddedSql | null;
+  parameterConstant?(n: number): string | number | boolean | null;
+}
+
+/**
+ * Every setting write of the SQL, with a name or `is_local` given as a bind parameter read from
+ * the call's values: `query('SELECT set_config($1, $2, false)', ['app.current_tenant', id])`.
+ * A write whose name is a parameter with no constant value is left out: its setting is unknown.
+ */
+export function resolvedSettingWrites(site: SqlWithParameters): SettingWrite[] {
+  const writes = settingWrites(site.sql?.statements ?? []);
+  if (!writes.some((w) => w.nameParameter !== undefined || w.localParameter !== undefined || w.valueParameter !== undefined)) return writes as SettingWrite[];
+  return writes.flatMap((write) => {
+    let { setting, local } = write;
+    const value = write.valueParameter !== undefined ? site.parameterConstant?.(write.valueParameter) ?? null : null;
+    if (write.nameParameter !== undefined) {
+      const name = site.parameterConstant?.(write.nameParameter) ?? null;
+      if (typeof name !== 'string') return [];
+      setting = name.toLowerCase();
+    }
+    if (write.localParameter !== undefined) {
+      const value = site.parameterConstant?.(write.localParameter) ?? null;
+      local = typeof value === 'boolean' ? value : typeof value === 'string' ? parseBoolean(value) : null;
+    }
+    return [{ ...write, setting, local, ...(value !== null && { valueConstant: value }) }];
+  });
+}
+
+/** PostgreSQL's parse_bool: unique prefixes of true/false/yes/no, on/off, 1/0; null for anything else. */
+function parseBoolean(text: string): boolean | null {
+  const t = text.trim().toLowerCase();
+  if (t.length > 0 && ('true'.startsWith(t) || 'yes'.startsWith(t) || t === 'on' || t === '1')) return true;
+  if (t.length > 0 && ('false'.startsWith(t) || 'no'.startsWith(t) || t === 'off' || t === '0')) return false;
+  return null;
+}
+
+export function tenantSettingWrites(site: SqlWithParameters, tenantSettings: readonly string[]): SettingWrite[] {
   const settings = new Set(tenantSettings.map((s) => s.toLowerCase()));
-  return settingWrites(sql.statements ?? []).filter((w) => settings.has(w.setting));
+  return resolvedSettingWrites(site).filter((w) => settings.has(w.setting));
 }
 
 /** The value of a write, as it would be written in a `set_config` call in the same place. */
@@ -41,7 +79,8 @@ export function valueSource(sql: EmbeddedSql, value: AstNode | undefined): Value
   if (kind === 'A_Const' && fields.sval) {
     const text = String(fields.sval.sval ?? '');
     const whole = sql.interpolations.find((i) => i.kind === 'raw' && text === `$${i.number}`);
-    if (whole) return { jsExpression: whole.expression };
+    // '${sql.raw(id)}' or '${id}' pasted inside quotes: the value is `id`.
+    if (whole) return { jsExpression: unwrapRaw(whole.expression) };
     if (sql.interpolations.some((i) => text.includes(`$${i.number}`))) return null;
     return { sqlLiteral: `'${text.replaceAll("'", "''")}'` };
   }
@@ -53,9 +92,16 @@ export function valueSource(sql: EmbeddedSql, value: AstNode | undefined): Value
 function unwrapRaw(expression: TSESTree.Node): TSESTree.Node {
   if (expression.type === AST_NODE_TYPES.CallExpression && expression.arguments.length === 1 && expression.callee.type === AST_NODE_TYPES.MemberExpression) {
     const name = expression.callee.property.type === AST_NODE_TYPES.Identifier ? expression.callee.property.name : '';
-    if (name === 'raw' || name === 'unsafe') return expression.arguments[0]!;
+    if (name === 'raw' || name === 'unsafe') return unquoted(expression.arguments[0]!);
   }
   return expression;
+}
+
+/** `\`'${x}'\``: a value quoted as a SQL literal by hand; bound as a parameter it is `x`. */
+function unquoted(expression: TSESTree.Node): TSESTree.Node {
+  if (expression.type !== AST_NODE_TYPES.TemplateLiteral || expression.expressions.length !== 1) return expression;
+  const [before, after] = expression.quasis.map((q) => q.value.cooked);
+  return before === "'" && after === "'" ? expression.expressions[0]! : expression;
 }
 
 /** `SELECT set_config('app.current_tenant', <value>, true)` with the value in place of `VALUE`. */
@@ -97,9 +143,12 @@ export function setConfigFix(
     const [before, after] = setConfigSql(write.setting, '\u0000').split('\u0000').map(escapeTemplate);
     return (fixer) => fixer.replaceText(node.quasi, `\`${before}${value}${after}\``);
   }
+  // Knex counts its `?` against the bindings: the one value stays the one `?`.
+  const knex = sql.valuePositions !== undefined;
   if ('bind' in source || 'sqlLiteral' in source) {
     if (sql.interpolations.length > 0) return null;
-    const text = setConfigSql(write.setting, 'bind' in source ? source.bind : source.sqlLiteral);
+    if (knex && 'bind' in source && sql.valuePositions!.length !== 1) return null;
+    const text = setConfigSql(write.setting, 'bind' in source ? (knex ? '?' : source.bind) : source.sqlLiteral);
     return (fixer) => fixer.replaceText(node, JSON.stringify(text));
   }
   // Pasted text: only when the call is `x.query(text)` / `x.$executeRawUnsafe(text)` with nothing else.
@@ -107,8 +156,9 @@ export function setConfigFix(
   if (call.callee.type !== AST_NODE_TYPES.MemberExpression || call.callee.property.type !== AST_NODE_TYPES.Identifier) return null;
   const method = call.callee.property.name;
   const value = sourceCode.getText(source.jsExpression);
-  const text = JSON.stringify(setConfigSql(write.setting, '$1'));
-  if (method === 'query') return (fixer) => fixer.replaceText(node, `${text}, [${value}]`);
+  const text = JSON.stringify(setConfigSql(write.setting, knex ? '?' : '$1'));
+  // node-postgres and TypeORM `query(text, values)`, postgres.js `unsafe(text, values)`
+  if (method === 'query' || method === 'unsafe' || (knex && method === 'raw')) return (fixer) => fixer.replaceText(node, `${text}, [${value}]`);
   if (method === '$executeRawUnsafe' || method === '$queryRawUnsafe') return (fixer) => fixer.replaceText(node, `${text}, ${value}`);
   return null;
 }

@@ -64,7 +64,7 @@ describe('configs.recommended alone', () => {
       'src/projects.ts:16:26 rls-guard/no-unscoped-query 2',
     ]);
     expect(findings[1]).toContain('Tenant table public.invoices enables RLS without FORCE ROW LEVEL SECURITY');
-    expect(findings[4]).toContain('This query runs on `pool`, outside `withTenant`');
+    expect(findings[4]).toContain("This query runs on `pool` outside `withTenant`, with no tenant context set.");
   });
 });
 

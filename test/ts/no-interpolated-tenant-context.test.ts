@@ -111,5 +111,58 @@ ruleTester.run('no-interpolated-tenant-context', noInterpolatedTenantContext, {
         },
       ],
     },
+    // Knex: `?` is a bind parameter, which SET does not take; the rewrite keeps Knex's `?`.
+    {
+      code: "await trx.raw('SET LOCAL app.current_tenant = ?', [tenantId]);",
+      errors: [
+        {
+          messageId: 'bindParameterInSet',
+          line: 1,
+          suggestions: [{ messageId: 'useSetConfig', output: "await trx.raw(\"SELECT set_config('app.current_tenant', ?, true)\", [tenantId]);" }],
+        },
+      ],
+    },
+    {
+      code: "await trx.raw(`SET LOCAL app.current_tenant = '${tenantId}'`);",
+      errors: [
+        {
+          messageId: 'interpolated',
+          line: 1,
+          suggestions: [{ messageId: 'useSetConfig', output: "await trx.raw(\"SELECT set_config('app.current_tenant', ?, true)\", [tenantId]);" }],
+        },
+      ],
+    },
+    // sql.raw(...) pasted inside quotes: the suggestion binds the value instead.
+    {
+      code: "await db.execute(sql`SELECT set_config('app.current_tenant', '${sql.raw(tenantId)}', true)`);",
+      errors: [
+        {
+          messageId: 'interpolated',
+          line: 1,
+          suggestions: [{ messageId: 'useSetConfig', output: "await db.execute(sql`SELECT set_config('app.current_tenant', ${tenantId}, true)`);" }],
+        },
+      ],
+    },
+    {
+      code: "await prisma.$executeRaw`SELECT set_config('app.current_tenant', ${Prisma.raw(`'${tenantId}'`)}, true)`;",
+      errors: [
+        {
+          messageId: 'interpolated',
+          line: 1,
+          suggestions: [{ messageId: 'useSetConfig', output: "await prisma.$executeRaw`SELECT set_config('app.current_tenant', ${tenantId}, true)`;" }],
+        },
+      ],
+    },
+    // postgres.js unsafe(text, values) takes bind parameters too.
+    {
+      code: "await tx.unsafe(`SELECT set_config('app.current_tenant', '${tenantId}', true)`);",
+      errors: [
+        {
+          messageId: 'interpolated',
+          line: 1,
+          suggestions: [{ messageId: 'useSetConfig', output: "await tx.unsafe(\"SELECT set_config('app.current_tenant', $1, true)\", [tenantId]);" }],
+        },
+      ],
+    },
   ],
 });

@@ -21,6 +21,9 @@ pool.on('connect', (client) => {
     "process.env.PGAPPNAME = 'worker';",
     "const help = 'pass options=-c to psql';",
     "const flag = 'options=verbose';",
+    // A query string whose options are not startup options, and an object never used as a connection config.
+    "const search = `${base}?options=full&page=2`;",
+    "const base = { options: '-c statement_timeout=5000' }; render(base);",
   ],
   invalid: [
     {
@@ -108,6 +111,81 @@ pool.on('connect', (client) => {
     {
       code: "const info = \"host=proxy.internal dbname=app options='-c statement_timeout=5000'\";",
       errors: [{ messageId: 'connectionStringOptions', line: 1 }],
+    },
+    // postgres.js: options in a config held by a constant, passed or spread in.
+    {
+      code: "const base = { max: 10, options: '-c statement_timeout=5000' };\nexport const sql = postgres(url, { ...base, idle_timeout: 20 });",
+      errors: [{ messageId: 'configOptions', line: 1, suggestions: [] }],
+    },
+    {
+      code: "const config = { options: '-c lock_timeout=1s' } as const;\nexport const sql = postgres(url, config);",
+      errors: [{ messageId: 'configOptions', line: 1, suggestions: [] }],
+    },
+    // A percent-encoded options parameter appended to a URL read elsewhere.
+    {
+      code: 'const url = `${process.env.DATABASE_APP_URL}?options=-c%20statement_timeout%3D5000`;',
+      errors: [{ messageId: 'connectionStringOptions', line: 1 }],
+    },
+    {
+      code: "const sql = postgres(process.env.DATABASE_APP_URL + '&options=-c%20lock_timeout%3D1s');",
+      errors: [{ messageId: 'connectionStringOptions', line: 1 }],
+    },
+    { code: "url.searchParams.set('options', '-c statement_timeout=5000');", errors: [{ messageId: 'connectionStringOptions', line: 1 }] },
+    // Removing the property keeps the comments around it where they were.
+    {
+      code: `export const pool = new Pool({
+  connectionString: process.env.DATABASE_APP_URL, // the app role
+  // RDS Proxy in production
+  options: '-c statement_timeout=5000', // 5 s
+  max: 10,
+});`,
+      errors: [
+        {
+          messageId: 'configOptions',
+          line: 4,
+          suggestions: [
+            {
+              messageId: 'useConnectHandler',
+              output: `export const pool = new Pool({
+  connectionString: process.env.DATABASE_APP_URL, // the app role
+  // RDS Proxy in production
+  // 5 s
+  max: 10,
+});
+
+// RDS Proxy rejects the libpq options startup parameter, so session settings are set on connect.
+pool.on('connect', (client) => {
+  client.query("SET statement_timeout = 5000").catch((error) => client.emit('error', error));
+});`,
+            },
+          ],
+        },
+      ],
+    },
+    {
+      code: `const pool = new Pool({
+  connectionString, // from the secret
+  options: '-c statement_timeout=5000'
+});`,
+      errors: [
+        {
+          messageId: 'configOptions',
+          line: 3,
+          suggestions: [
+            {
+              messageId: 'useConnectHandler',
+              output: `const pool = new Pool({
+  connectionString // from the secret
+});
+
+// RDS Proxy rejects the libpq options startup parameter, so session settings are set on connect.
+pool.on('connect', (client) => {
+  client.query("SET statement_timeout = 5000").catch((error) => client.emit('error', error));
+});`,
+            },
+          ],
+        },
+      ],
     },
     { code: "process.env.PGOPTIONS = '-c statement_timeout=5000';", errors: [{ messageId: 'pgOptionsVariable', line: 1 }] },
     { code: "process.env['PGOPTIONS'] = '-c statement_timeout=5000';", errors: [{ messageId: 'pgOptionsVariable', line: 1 }] },

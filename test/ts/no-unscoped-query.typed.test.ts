@@ -29,19 +29,19 @@ ruleTester.run('no-unscoped-query (typed)', noUnscopedQuery, {
     {
       code: "import { Pool } from 'pg'; declare const warehouse: Pool; await warehouse.query(text);\ndeclare const text: string;",
       filename,
-      errors: [{ messageId: 'unscoped', line: 1, data: { client: 'warehouse', scopes: '`withTenant`' } }],
+      errors: [{ messageId: 'unscoped', line: 1, data: { client: 'warehouse', scopes: '`withTenant`', exemption: '' } }],
     },
     {
       code: "import pg from 'pg'; const reader = new pg.Pool(); const c = await reader.connect(); await c.query('SELECT * FROM orders');",
       filename,
-      errors: [{ messageId: 'unscoped', line: 1, data: { client: 'c', scopes: '`withTenant`' } }],
+      errors: [{ messageId: 'unscoped', line: 1, data: { client: 'c', scopes: '`withTenant`', exemption: ' If `orders` is shared by all tenants, list it in `globalTables`.' } }],
     },
     // clientTypes configures which types are clients.
     {
       code: "class Warehouse { query(q: string) { return q; } } const store = new Warehouse(); store.query('SELECT * FROM orders');",
       filename,
       options: [{ clientTypes: ['Warehouse'] }],
-      errors: [{ messageId: 'unscoped', line: 1, data: { client: 'store', scopes: '`withTenant`' } }],
+      errors: [{ messageId: 'unscoped', line: 1, data: { client: 'store', scopes: '`withTenant`', exemption: ' If `orders` is shared by all tenants, list it in `globalTables`.' } }],
     },
   ],
 });

@@ -165,7 +165,8 @@ ruleTester.run('tenant-context-transaction-local (pre-filter)', tenantContextTra
       errors: [
         {
           messageId: 'sessionLevel',
-          suggestions: [{ messageId: 'useTransactionLocal', output: "await pool.query(\"SELECT set_config('app.current_tenant', '42', true)\");" }],
+          // On the pool, outside a transaction: made transaction-local it would end with its own statement.
+          suggestions: [],
         },
       ],
     },
@@ -178,7 +179,7 @@ ruleTester.run('tenant-context-transaction-local (pre-filter)', tenantContextTra
       errors: [
         {
           messageId: 'sessionLevel',
-          suggestions: [{ messageId: 'useTransactionLocal', output: 'await pool.query("SELECT set_config(\'app.current_tenant\', $1, true)", [id]);' }],
+          suggestions: [],
         },
       ],
     },
@@ -216,10 +217,10 @@ ruleTester.run('no-interpolated-tenant-context (pre-filter)', noInterpolatedTena
 ruleTester.run('no-rls-bypass-in-app (pre-filter)', noRlsBypassInApp, {
   valid: [],
   invalid: [
-    { code: "await db.query('alter table orders disable row level\\n-- why\\nSeCuRiTy');", errors: [{ messageId: 'disableRls' }] },
-    { code: "await db.query('ALTER TABLE orders NO FORCE ROW LEVEL/**/SECURITY');", errors: [{ messageId: 'disableRls' }] },
-    { code: "await db.query('sEt rOlE admin');", errors: [{ messageId: 'setRole' }] },
-    { code: "await db.query('SELECT U&\"\\\\0073et_config\"(\\'role\\', \\'admin\\', false)');", errors: [{ messageId: 'setRole' }] },
-    { code: "await db.query('SELECT \"set_config\"(\\'row_security\\', \\'off\\', false)');", errors: [{ messageId: 'rowSecurityOff' }] },
+    { code: "await db.query('alter table orders disable row level\\n-- why\\nSeCuRiTy');", errors: [{ messageId: 'disableRls', suggestions: [{ messageId: 'removeCall', output: '' }] }] },
+    { code: "await db.query('ALTER TABLE orders NO FORCE ROW LEVEL/**/SECURITY');", errors: [{ messageId: 'disableRls', suggestions: [{ messageId: 'removeCall', output: '' }] }] },
+    { code: "await db.query('sEt rOlE admin');", errors: [{ messageId: 'setRole', suggestions: [{ messageId: 'removeCall', output: '' }] }] },
+    { code: "await db.query('SELECT U&\"\\\\0073et_config\"(\\'role\\', \\'admin\\', false)');", errors: [{ messageId: 'setRole', suggestions: [{ messageId: 'removeCall', output: '' }] }] },
+    { code: "await db.query('SELECT \"set_config\"(\\'row_security\\', \\'off\\', false)');", errors: [{ messageId: 'rowSecurityOff', suggestions: [{ messageId: 'removeCall', output: '' }] }] },
   ],
 });

@@ -33,37 +33,37 @@ await queryRunner.query("SELECT set_config('app.current_tenant', $1, true)", [te
   ],
   invalid: [
     {
-      code: "await client.query(\"SET app.current_tenant = '42'\");",
+      code: "const client = await pool.connect();\nawait client.query('BEGIN');\nawait client.query(\"SET app.current_tenant = '42'\");",
       errors: [
         {
           messageId: 'sessionLevel',
-          line: 1,
+          line: 3,
           data: { setting: 'app.current_tenant' },
           suggestions: [
-            { messageId: 'useTransactionLocal', output: "await client.query(\"SELECT set_config('app.current_tenant', '42', true)\");" },
+            { messageId: 'useTransactionLocal', output: "const client = await pool.connect();\nawait client.query('BEGIN');\nawait client.query(\"SELECT set_config('app.current_tenant', '42', true)\");" },
           ],
         },
       ],
     },
     {
-      code: "await client.query(\"SELECT set_config('app.current_tenant', $1, false)\", [tenantId]);",
+      code: "const client = await pool.connect();\nawait client.query('BEGIN');\nawait client.query(\"SELECT set_config('app.current_tenant', $1, false)\", [tenantId]);",
       errors: [
         {
           messageId: 'sessionLevel',
-          line: 1,
+          line: 3,
           suggestions: [
-            { messageId: 'useTransactionLocal', output: "await client.query(\"SELECT set_config('app.current_tenant', $1, true)\", [tenantId]);" },
+            { messageId: 'useTransactionLocal', output: "const client = await pool.connect();\nawait client.query('BEGIN');\nawait client.query(\"SELECT set_config('app.current_tenant', $1, true)\", [tenantId]);" },
           ],
         },
       ],
     },
     {
-      code: "await sql`SELECT set_config('app.current_tenant', ${tenantId}, 'off')`;",
+      code: "await sql.begin(async (tx) => { await tx`SELECT set_config('app.current_tenant', ${tenantId}, 'off')`; });",
       errors: [
         {
           messageId: 'sessionLevel',
           line: 1,
-          suggestions: [{ messageId: 'useTransactionLocal', output: "await sql`SELECT set_config('app.current_tenant', ${tenantId}, true)`;" }],
+          suggestions: [{ messageId: 'useTransactionLocal', output: "await sql.begin(async (tx) => { await tx`SELECT set_config('app.current_tenant', ${tenantId}, true)`; });" }],
         },
       ],
     },
@@ -104,12 +104,22 @@ await queryRunner.startTransaction();`,
     {
       code: "await pool.query(\"SET app.tenant = 'x'\");",
       filename: serviceFile('src/db.ts'),
-      errors: [{ messageId: 'sessionLevel', line: 1, data: { setting: 'app.tenant' }, suggestions: [{ messageId: 'useTransactionLocal', output: "await pool.query(\"SELECT set_config('app.tenant', 'x', true)\");" }] }],
+      errors: [{ messageId: 'sessionLevel', line: 1, data: { setting: 'app.tenant' }, suggestions: [] }],
     },
     {
       code: "await pool.query(\"SET org.id TO '7'\");",
       options: [{ tenantSettings: ['org.id'] }],
-      errors: [{ messageId: 'sessionLevel', line: 1, data: { setting: 'org.id' }, suggestions: [{ messageId: 'useTransactionLocal', output: "await pool.query(\"SELECT set_config('org.id', '7', true)\");" }] }],
+      errors: [{ messageId: 'sessionLevel', line: 1, data: { setting: 'org.id' }, suggestions: [] }],
+    },
+    // On the pool, in autocommit: made transaction-local it would end with its own statement, so no suggestion.
+    {
+      code: "await pool.query(\"SET app.current_tenant = '42'\");",
+      errors: [{ messageId: 'sessionLevel', line: 1, suggestions: [] }],
+    },
+    // A setting name given as a bind parameter is read from the values.
+    {
+      code: "await pool.query('SELECT set_config($1, $2, false)', ['app.current_tenant', tenantId]);",
+      errors: [{ messageId: 'sessionLevel', line: 1, data: { setting: 'app.current_tenant' }, suggestions: [] }],
     },
   ],
 });
