@@ -13,11 +13,14 @@ const rule: SqlRule = {
   severity: 2,
   description: 'Every non-global table has a NOT NULL tenant column.',
   check({ catalog, config, tenancy }) {
+    /** Do the policies that apply to the app pin `column` for some command? */
+    const pinnedBy = (table: TableState, column: string): boolean => {
+      const policies = catalog.policiesOf(tenancy.tableKey(table)).filter((p) => tenancy.policyApplies(p));
+      return evaluatePolicies(policies, tenancy.identity, { table, keyColumns: [column] }).some((v) => v.pinned && !v.admitsNothing);
+    };
     const keyedByPrimaryKey = (table: TableState): boolean => {
       const pk = table.primaryKey.length === 1 ? table.primaryKey[0]! : null;
-      if (!pk || table.columns.get(pk)?.type !== 'uuid') return false;
-      const policies = catalog.policiesOf(tenancy.tableKey(table)).filter((p) => tenancy.policyApplies(p));
-      return evaluatePolicies(policies, tenancy.identity, { table, keyColumns: [pk] }).some((v) => v.pinned && !v.admitsNothing);
+      return !!pk && table.columns.get(pk)?.type === 'uuid' && pinnedBy(table, pk);
     };
     const columns = config.tenantColumns.map((c) => `\`${c}\``).join(' or ');
     return [...catalog.tables.values()].flatMap((table) => {
@@ -27,8 +30,10 @@ const rule: SqlRule = {
       // Keyed by a configured tenant column; else by a column referencing a tenant root or the
       // platform's users (`owner_id references auth.users`); else by a uuid primary key its
       // policies pin to the identity (a profiles row whose id is the user's).
-      const column = tenancy.tenantColumn(table) ?? tenancy.identityReferences(table).map((c) => table.columns.get(c)).find((c) => c !== undefined);
-      if (!column && keyedByPrimaryKey(table)) return [];
+      const configured = tenancy.tenantColumn(table);
+      if (!configured && keyedByPrimaryKey(table)) return [];
+      const references = tenancy.identityReferences(table).flatMap((c) => table.columns.get(c) ?? []);
+      const column = configured ?? references.find((c) => pinnedBy(table, c.name)) ?? references[0];
       if (!column) {
         const dropped = tenancy.config.tenantColumns.map((c) => table.columnsDroppedAt.get(c)).find((at) => at !== undefined);
         if (dropped) {

@@ -233,3 +233,20 @@ create policy own_memberships on public.account_user for select to authenticated
     expect(await errs(`${ROOT}\ncreate policy rename_any on public.accounts for update to authenticated using (true);`)).toEqual(['no-fail-open-policy:7']);
   });
 });
+
+describe('a row keyed by its uuid primary key with a nullable audit reference', () => {
+  it('created_by references auth.users but the policies pin id: no nullable-tenant-column error', async () => {
+    const sql = `alter default privileges in schema public revoke truncate, references, trigger on tables from anon, authenticated;
+create table public.accounts (id uuid primary key, name text not null, created_by uuid references auth.users);
+alter table public.accounts enable row level security;
+create policy r on public.accounts for select to authenticated using ((select auth.uid()) = id);`;
+    expect((await checkSql(sql, { preset: 'supabase', tenantColumns: ['account_id'] })).filter((f) => f.severity === 2)).toEqual([]);
+  });
+
+  it('with no policy pinning anything, the reference column is the key and must be NOT NULL', async () => {
+    const sql = `alter default privileges in schema public revoke truncate, references, trigger on tables from anon, authenticated;
+create table public.notes (id int primary key, created_by uuid references auth.users);
+alter table public.notes enable row level security;`;
+    expect(await ruleHits('require-tenant-column', sql, { preset: 'supabase', tenantColumns: ['account_id'] })).toEqual(['001.sql:2']);
+  });
+});
