@@ -58,4 +58,21 @@ describe(RULE, () => {
       expect(await hits(sql)).toEqual(expected);
     });
   });
+
+  describe('final state, whatever other rules are on', () => {
+    const PIN = "tenant_id = current_setting('app.current_tenant')::uuid";
+    const NO_FORCE = `CREATE TABLE docs (id int PRIMARY KEY, tenant_id uuid NOT NULL);
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON docs USING (${PIN}) WITH CHECK (${PIN});
+ALTER TABLE docs NO FORCE ROW LEVEL SECURITY;`;
+    const IN_DO = `CREATE TABLE notes (id int PRIMARY KEY, tenant_id uuid NOT NULL);
+DO $$ BEGIN ALTER TABLE notes ENABLE ROW LEVEL SECURITY; END $$;
+CREATE POLICY n ON notes USING (${PIN}) WITH CHECK (${PIN});`;
+    it.each([{}, { rules: { 'no-rls-disable': 'off' } }, { rules: { 'require-rls': 'off', 'no-fail-open-policy': 'off' } }])('NO FORCE later, and RLS enabled inside a DO block (config %j)', async (config) => {
+      expect(await hits(NO_FORCE, config)).toEqual(['001.sql:5']);
+      expect(await hits(IN_DO, config)).toEqual(['001.sql:2']);
+      expect(await ruleHits('require-rls', IN_DO, {})).toEqual([]);
+    });
+  });
 });
