@@ -11,10 +11,11 @@ import requireTenantPolicy from './require-tenant-policy.js';
 import requireWithCheck from './require-with-check.js';
 import securityDefinerNarrow from './security-definer-narrow.js';
 import securityDefinerSearchPath from './security-definer-search-path.js';
+import storagePublicListing from './storage-public-listing.js';
 import unverifiableDdl from './unverifiable-ddl.js';
 import viewSecurityInvoker from './view-security-invoker.js';
 
-/** Every SQL rule, in catalog order (SPEC section 4). */
+/** Every SQL rule, in catalog order (SPEC section 4; then the storage rule). */
 export const sqlRules: readonly SqlRule[] = [
   requireTenantColumn,
   requireRls,
@@ -28,6 +29,7 @@ export const sqlRules: readonly SqlRule[] = [
   noRlsDisable,
   viewSecurityInvoker,
   appRoleLeastPrivilege,
+  storagePublicListing,
   parseError,
   unverifiableDdl,
 ];

@@ -153,6 +153,20 @@ export interface TableGrant {
   platformDefaults?: Set<TablePrivilege>;
 }
 
+/**
+ * A Storage bucket a migration created (`INSERT INTO storage.buckets (id, name, public) VALUES ...`,
+ * Supabase): a public bucket serves its objects by URL to anyone, whatever the policies say.
+ */
+export interface BucketState {
+  id: string;
+  name: string;
+  /** `public = true`; null when the migration computes it (rls-guard cannot tell). */
+  public: boolean | null;
+  createdAt: SourceLocation;
+  /** The statement that last set `public` (the INSERT, an ON CONFLICT DO UPDATE or an UPDATE). */
+  changedAt: SourceLocation;
+}
+
 /** Something the analyzer could not see (dynamic SQL run by a migration). */
 export interface UnverifiableStatement {
   location: SourceLocation;
@@ -194,6 +208,8 @@ export class Catalog {
   /** Roles future functions in a schema are executable by (ALTER DEFAULT PRIVILEGES ... ON FUNCTIONS): schema (`*` for all) -> grantees. */
   readonly defaultFunctionGrants = new Map<string, Set<string>>();
   readonly defaultTableGrants = new Map<string, Map<string, { privileges: Set<TablePrivilege>; at: SourceLocation; platform: boolean }>>();
+  /** Storage buckets by id (rows of `storage.buckets` the migrations inserted). */
+  readonly buckets = new Map<string, BucketState>();
   readonly unverifiable: UnverifiableStatement[] = [];
   readonly rejected: RejectedStatement[] = [];
   readonly droppedPolicies: DroppedPolicy[] = [];

@@ -12,6 +12,7 @@ import { Catalog, qualifiedKey, type SourceLocation, type TableState } from './c
 import { doBlock, invocation } from './replay-code.js';
 import { alterFunction, createFunction, createTrigger } from './replay-functions.js';
 import { alterPolicy, createPolicy } from './replay-policies.js';
+import { deleteBuckets, insertBuckets, updateBuckets } from './replay-storage.js';
 import { alterDefaultPrivileges, alterRole, createRole, grant, grantRole } from './replay-roles.js';
 import { alterTable, drop, rename, setSchema, createTable } from './replay-tables.js';
 import { createTableAs, createView } from './replay-views.js';
@@ -28,6 +29,8 @@ export const REPLAYED_STATEMENT_KINDS: ReadonlySet<string> = new Set([
   'DropStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateFunctionStmt', 'AlterFunctionStmt',
   'CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'GrantStmt', 'AlterDefaultPrivilegesStmt',
   'CreateSchemaStmt', 'VariableSetStmt', 'DoStmt', 'SelectStmt', 'CallStmt', 'DropRoleStmt', 'CreateTrigStmt',
+  // Data changes only for storage.buckets (see NARROWED_STATEMENT_KINDS in src/sql/parse.ts).
+  'InsertStmt', 'UpdateStmt', 'DeleteStmt',
 ]);
 
 export class Replayer {
@@ -150,6 +153,12 @@ export class Replayer {
         return doBlock(this, node);
       case 'CreateTrigStmt':
         return createTrigger(this, node);
+      case 'InsertStmt':
+        return insertBuckets(this, node);
+      case 'UpdateStmt':
+        return updateBuckets(this, node);
+      case 'DeleteStmt':
+        return deleteBuckets(this, node);
       case 'SelectStmt':
       case 'CallStmt':
         return invocation(this, node);

@@ -32,6 +32,7 @@ const SQL_RULES = [
   'no-rls-disable',
   'view-security-invoker',
   'app-role-least-privilege',
+  'storage-public-listing',
   'parse-error',
   'unverifiable-ddl',
 ] as const;
@@ -993,6 +994,23 @@ ruleTester.run('unverifiable-ddl', rules['unverifiable-ddl'], {
     {
       ...project({ '001_helpers.sql': ADD_TENANT_POLICY, '002_invoices.sql': lines(INVOICES, "SELECT add_tenant_policy('invoices');") }, '002_invoices.sql'),
       errors: [{ messageId: 'finding', line: 2, column: 1, data: { message: 'Not evaluated: a call of public.add_tenant_policy(), which runs dynamic SQL; it can change tables, policies or roles in ways static analysis cannot see. Run `rls-guard verify` to check the applied result against PostgreSQL.' } }],
+    },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// storage-public-listing
+// ---------------------------------------------------------------------------------------------
+
+const AVATARS = "insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);";
+const SUPABASE = { preset: 'supabase', migrations: ['migrations'], tenantColumns: ['user_id'] };
+
+ruleTester.run('storage-public-listing', rules['storage-public-listing'], {
+  valid: [project({ '001_storage.sql': lines(AVATARS, "create policy \"own\" on storage.objects for select using (bucket_id = 'avatars' and owner_id = (select auth.uid())::text);") }, '001_storage.sql', SUPABASE)],
+  invalid: [
+    {
+      ...project({ '001_storage.sql': lines(AVATARS, "create policy \"list\" on storage.objects for select using (bucket_id = 'avatars');") }, '001_storage.sql', SUPABASE),
+      errors: [{ messageId: 'finding', line: 2, column: 1 }],
     },
   ],
 });
