@@ -53,7 +53,8 @@ export function analysisForFile(filePath: string, text: string): { analysis: Mig
   const key = `${JSON.stringify(config)}|${parsed.map((p) => `${p.file}@${p.stamp}`).join('|')}`;
   let analysis = analyses.get(key);
   if (!analysis) {
-    const analyzer = new MigrationAnalyzer(config);
+    // ESLint's config decides whether an opt-in rule (policy-initplan...) is reported: compute them all.
+    const analyzer = new MigrationAnalyzer(config, { everyRule: true });
     for (const p of parsed) analyzer.add(p.file, p.script);
     analysis = analyzer.finish();
     if (analyses.size >= MAX_ANALYSES) analyses.delete(analyses.keys().next().value!);

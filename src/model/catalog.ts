@@ -4,6 +4,7 @@
  * the facts rules report on, so a finding lands where the defect was introduced.
  */
 import type { AstNode } from '../sql/parse.js';
+import type { SourceText } from '../sql/source.js';
 
 /** Where a statement (or an expression in it) is: file and 1-based line/column range. */
 export interface SourceLocation {
@@ -66,6 +67,13 @@ export interface TableState {
   columnsDroppedAt: Map<string, SourceLocation>;
 }
 
+/** Where an expression's AST came from: its `location` fields are UTF-8 byte offsets from `byteBase` in `source`. */
+export interface ExpressionOrigin {
+  file: string;
+  source: SourceText;
+  byteBase: number;
+}
+
 export interface PolicyState {
   name: string;
   /** `schema.name` of the table. */
@@ -75,6 +83,9 @@ export interface PolicyState {
   roles: string[];
   using: AstNode | null;
   withCheck: AstNode | null;
+  /** The statements `using` and `withCheck` were written in (for rewrites that fix them). */
+  usingFrom: ExpressionOrigin | null;
+  withCheckFrom: ExpressionOrigin | null;
   createdAt: SourceLocation;
   /** The last CREATE or ALTER POLICY statement. */
   changedAt: SourceLocation;

@@ -8,7 +8,7 @@
  */
 import type { ParsedScript, SqlStatement, AstNode } from '../sql/parse.js';
 import { roleName, searchPathFromSet } from './ast-names.js';
-import { Catalog, qualifiedKey, type SourceLocation, type TableState } from './catalog.js';
+import { Catalog, qualifiedKey, type ExpressionOrigin, type SourceLocation, type TableState } from './catalog.js';
 import { doBlock, invocation } from './replay-code.js';
 import { alterFunction, createFunction, createTrigger } from './replay-functions.js';
 import { alterPolicy, createPolicy } from './replay-policies.js';
@@ -80,6 +80,11 @@ export class Replayer {
     const location = { file: this.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
     this.hereCache = { stmt: this.stmt, location };
     return location;
+  }
+
+  /** Where the `location` fields of the current statement's expressions point. */
+  expressionOrigin(): ExpressionOrigin {
+    return { file: this.file, source: this.script.source, byteBase: this.stmt.byteBase };
   }
 
   apply(kind: string, node: AstNode): void {
