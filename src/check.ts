@@ -28,8 +28,8 @@ export interface MigrationAnalysis {
   scripts: Map<string, ParsedScript>;
 }
 
-/** The configured severity of a rule: null when the config turns it off. */
-export function configuredSeverity(config: ResolvedConfig, ruleId: string, fallback: Severity): Severity | null {
+/** The configured severity of a rule: null when the config turns it off (or leaves an opt-in rule, `fallback` null, off). */
+export function configuredSeverity(config: ResolvedConfig, ruleId: string, fallback: Severity | null): Severity | null {
   const setting: SeveritySetting | undefined = config.rules[ruleId] ?? config.rules[`rls-guard/${ruleId}`];
   if (setting === undefined) return fallback;
   if (setting === 'off' || setting === 0) return null;
@@ -47,7 +47,14 @@ export class MigrationAnalyzer {
   /** Files that were not analyzed, or not fully: each becomes a finding (see `notAnalyzed`). */
   private readonly failures: Finding[] = [];
 
-  constructor(private readonly config: ResolvedConfig) {}
+  /**
+   * With `everyRule`, opt-in rules the config does not turn off are run too: ESLint's configs,
+   * not rls-guard's, then decide whether they are reported (`configs.strict` turns them on).
+   */
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly options: { everyRule?: boolean } = {},
+  ) {}
 
   /** What the platform created before the first migration (the preset's prelude), replayed once, first. */
   private replayPrelude(): void {
@@ -80,7 +87,7 @@ export class MigrationAnalyzer {
 
   finish(): MigrationAnalysis {
     this.replayPrelude();
-    const analysis = runRules(this.replayer.catalog, this.config, this.scripts);
+    const analysis = runRules(this.replayer.catalog, this.config, this.scripts, this.options.everyRule ?? false);
     if (this.failures.length > 0) {
       analysis.findings.push(...this.failures);
       analysis.findings.sort(compareFindings);
@@ -106,7 +113,7 @@ export function analyzeMigrations(sources: MigrationSource[], config: ResolvedCo
   return analyzer.finish();
 }
 
-function runRules(catalog: Catalog, config: ResolvedConfig, scripts: Map<string, ParsedScript>): MigrationAnalysis {
+function runRules(catalog: Catalog, config: ResolvedConfig, scripts: Map<string, ParsedScript>, everyRule: boolean): MigrationAnalysis {
   const tenancy = new Tenancy(catalog, config);
   const syntaxErrors: SqlRuleContext['syntaxErrors'] = [];
   for (const [file, script] of scripts) {
@@ -119,7 +126,7 @@ function runRules(catalog: Catalog, config: ResolvedConfig, scripts: Map<string,
   const context: SqlRuleContext = { catalog, config, tenancy, syntaxErrors };
   const findings: Finding[] = [];
   for (const rule of sqlRules) {
-    const severity = configuredSeverity(config, rule.id, rule.severity);
+    const severity = configuredSeverity(config, rule.id, rule.optIn && !everyRule ? null : rule.severity);
     if (severity === null) continue;
     for (const report of rule.check(context)) findings.push(toFinding(rule, report, severity));
   }

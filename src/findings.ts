@@ -11,6 +11,14 @@ export interface Finding {
   location: SourceLocation;
   /** What the finding is about (`public.invoices`, `public.f(text)`), for stable fingerprints. */
   object?: string;
+  /** Rewrites of the file's text that fix the finding (ESLint suggestions; never applied by `check`). */
+  suggestions?: Suggestion[];
+}
+
+/** A rewrite: replace the text of the file between `start` and `end` (1-based line and column) with `text`. */
+export interface Suggestion {
+  description: string;
+  edits: { start: { line: number; column: number }; end: { line: number; column: number }; text: string }[];
 }
 
 /**

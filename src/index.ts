@@ -8,7 +8,7 @@ import tsParser from '@typescript-eslint/parser';
 import { PACKAGE_VERSION as version } from './package-root.js';
 import { loadSqlParser } from './sql/parse.js';
 import { sqlLanguage } from './eslint/sql-language.js';
-import { sqlEslintRules, sqlRecommended } from './eslint/sql-rules.js';
+import { sqlEslintRules, sqlRecommended, sqlStrict } from './eslint/sql-rules.js';
 import { tsRecommended, tsRules, tsStrict } from '../rules/ts/index.js';
 
 // ESLint rules are synchronous; the WASM parser is loaded once when the plugin is imported.
@@ -47,9 +47,7 @@ function appConfig(name: string, appRules: Record<string, 'error' | 'warn'>, { t
   ];
 }
 
-// strict: every SQL rule as an error, warnings included.
-const sqlStrict = Object.fromEntries(Object.keys(sqlRecommended).map((id) => [id, 'error' as const]));
-
+// strict: every SQL rule as an error, warnings and opt-in rules (policy performance) included.
 // Every object names its `files`, so each preset can sit beside other presets in any order.
 plugin.configs.sql = sqlConfig('sql', sqlRecommended);
 plugin.configs.app = appConfig('app', tsRecommended);

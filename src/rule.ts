@@ -1,6 +1,6 @@
 /** The shape of a SQL rule: a function over the replayed catalog, never over files or text. */
 import type { ResolvedConfig } from './config.js';
-import type { Finding, Severity } from './findings.js';
+import type { Finding, Severity, Suggestion } from './findings.js';
 import type { Catalog, SourceLocation } from './model/catalog.js';
 import type { Tenancy } from './analysis/tenancy.js';
 import type { SqlSyntaxError } from './sql/parse.js';
@@ -18,16 +18,27 @@ export interface SqlRuleReport {
   location: SourceLocation;
   /** The object the finding is about (`public.invoices`, `public.f(text)`): part of its stable fingerprint. */
   object: string;
+  /** Rewrites that fix it, offered as ESLint suggestions. */
+  suggestions?: Suggestion[];
 }
 
 export interface SqlRule {
   id: string;
   /** Default severity: 2 when PostgreSQL lets another tenant's rows through or rejects the statement. */
   severity: Severity;
+  /**
+   * Off unless turned on: by the config's `rules` (or a preset's), or by an ESLint config
+   * (`configs.strict`). For doctrine that is not about access, such as policy performance.
+   */
+  optIn?: boolean;
+  /** Its reports may carry suggestions (ESLint's `meta.hasSuggestions`). */
+  hasSuggestions?: boolean;
   description: string;
   check(context: SqlRuleContext): SqlRuleReport[];
 }
 
 export function toFinding(rule: SqlRule, report: SqlRuleReport, severity: Severity = rule.severity): Finding {
-  return { ruleId: rule.id, severity, message: report.message, location: report.location, object: report.object };
+  const finding: Finding = { ruleId: rule.id, severity, message: report.message, location: report.location, object: report.object };
+  if (report.suggestions?.length) finding.suggestions = report.suggestions;
+  return finding;
 }

@@ -1,6 +1,7 @@
 import { describeCheck, evaluatePolicies, type CommandVerdict } from '../../src/analysis/policies.js';
 import { identityExpression, quoteIdent, suggestedPin } from '../../src/analysis/suggest.js';
 import type { Trust } from '../../src/analysis/identity.js';
+import { OBJECTS_TABLE, onlyPublicBuckets, publicBuckets } from '../../src/analysis/storage.js';
 import type { PolicyState, TablePrivilege, TableState } from '../../src/model/catalog.js';
 import type { SqlRule, SqlRuleReport } from '../../src/rule.js';
 
@@ -53,13 +54,24 @@ const rule: SqlRule = {
       return { column: columnName, example: suggestedPin(config, column, columnName) };
     };
 
-    for (const table of tenancy.reachableTenantTables()) {
+    const publicIds = publicBuckets(catalog);
+    for (const table of [...tenancy.reachableTenantTables(), ...tenancy.reachablePlatformKeyedTables()]) {
       const keyColumns = tenancy.keyColumns(table);
       if (!table.rlsEnabled || keyColumns.length === 0) continue;
       const key = tenancy.tableKey(table);
       const policies = catalog.policiesOf(key).filter((p) => tenancy.policyApplies(p));
       const column = tenancy.tenantColumn(table) ?? table.columns.get(keyColumns[0]!) ?? null;
-      for (const verdict of evaluatePolicies(policies, tenancy.identity, { table, keyColumns })) {
+      let verdicts = evaluatePolicies(policies, tenancy.identity, { table, keyColumns });
+      if (key === OBJECTS_TABLE && publicIds.size > 0) {
+        // Objects of a public bucket are anyone's to fetch: reads of them, and new objects in them,
+        // open no private file (storage-public-listing reports listing). Changing or deleting
+        // them is still judged: every user's avatar is theirs to keep.
+        const narrowed = (clause: 'using' | 'check') => evaluatePolicies(policies.filter((p) => !onlyPublicBuckets(p, clause, publicIds)), tenancy.identity, { table, keyColumns });
+        const reads = narrowed('using');
+        const inserts = narrowed('check');
+        verdicts = verdicts.map((v, i) => (v.command === 'select' ? reads[i]! : v.command === 'insert' ? inserts[i]! : v));
+      }
+      for (const verdict of verdicts) {
         // A command the app holds no privilege for cannot be run, whatever its policies admit.
         if (!held(table.schema, table.name, verdict.command)) continue;
         // A new row of a tenant root is a new tenant: its key is unique, so no INSERT reaches

@@ -509,6 +509,8 @@ export class IdentityModel {
         }
         return { kind: 'unknown', reason: 'an expression rls-guard does not derive from the identity' };
       }
+      case 'A_Indirection':
+        return this.folderValue(n, scope, depth) ?? { kind: 'unknown', reason: 'an element of an array rls-guard does not derive from the identity' };
       case 'CoalesceExpr': {
         const args = ((n.args ?? []) as AstNode[]).map((a) => this.value(a, scope, depth));
         if (args.length > 0 && args.every((a) => a.kind === 'identity')) return { kind: 'identity', trusts: args.flatMap((a) => (a.kind === 'identity' ? a.trusts : [])), what: 'COALESCE of identity values' };
@@ -528,6 +530,24 @@ export class IdentityModel {
       default:
         return { kind: 'unknown', reason: 'an expression rls-guard does not derive from the identity' };
     }
+  }
+
+  /**
+   * `(storage.foldername(name))[k]`: the k-th folder of a Storage object's path, which Supabase
+   * projects key per-user files by (`(storage.foldername(name))[1] = auth.uid()::text`). It is
+   * named as a derived column, `storage.foldername(name)[k]`, which a preset may list as a key.
+   */
+  private folderValue(n: AstNode, scope: Scope, depth: number): Value | null {
+    const call = unwrap(n.arg);
+    const indices = (n.indirection ?? []) as AstNode[];
+    if (call?.[0] !== 'FuncCall' || indices.length !== 1 || !indices[0]!.A_Indices || indices[0]!.A_Indices.is_slice) return null;
+    const fn = names(call[1].funcname).map((p) => p.toLowerCase());
+    if (fn[fn.length - 1] !== 'foldername' || (fn.length === 2 && fn[0] !== 'storage') || (call[1].args ?? []).length !== 1) return null;
+    const index = unwrap(indices[0]!.A_Indices.uidx);
+    const k = index?.[0] === 'A_Const' ? constValue(index[1]) : undefined;
+    const path = this.value(call[1].args[0], scope, depth);
+    if (typeof k !== 'number' || path.kind !== 'column') return null;
+    return { kind: 'column', relation: path.relation, column: `storage.foldername(${path.column})[${k}]` };
   }
 
   private callValue(n: AstNode, scope: Scope, depth: number): Value {

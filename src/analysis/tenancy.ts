@@ -172,6 +172,18 @@ export class Tenancy {
     return this.tenantTables().filter((t) => this.isReachable(t));
   }
 
+  /**
+   * The platform's tables keyed by identity (the preset's platformKeys: Storage's `storage.objects`
+   * by owner or folder) that the app roles can reach: their policies are the project's, and are
+   * judged like a tenant table's.
+   */
+  reachablePlatformKeyedTables(): TableState[] {
+    return Object.keys(this.platformKeys).flatMap((key) => {
+      const table = this.catalog.tables.get(key);
+      return table?.platform && (this.platformKeys[key] ?? []).length > 0 && this.isReachable(table) ? [table] : [];
+    });
+  }
+
   // ---- reachability --------------------------------------------------------------------------
 
   /** Does some role the app acts as hold `privilege` (any privilege, when omitted) on the relation, with USAGE on its schema? */

@@ -106,7 +106,8 @@ export function analysisForFile(filePath: string, text: string): FileAnalysis {
   const key = `${JSON.stringify(config)}|${parsed.map((p) => `${p.file}@${p.stamp}`).join('|')}`;
   let analysis = analyses.get(key);
   if (!analysis) {
-    const analyzer = new MigrationAnalyzer(config);
+    // ESLint's config decides whether an opt-in rule (policy-initplan...) is reported: compute them all.
+    const analyzer = new MigrationAnalyzer(config, { everyRule: true });
     for (const p of parsed) {
       if (p.unread) analyzer.addUnread(p.file, p.unread.reason);
       else analyzer.add(p.file, p.script);

@@ -11,8 +11,17 @@ import { analysisForFile } from './history.js';
 interface SqlRuleContextLike {
   physicalFilename: string;
   filename: string;
-  sourceCode: { text: string };
-  report(descriptor: { loc: { start: { line: number; column: number }; end: { line: number; column: number } }; messageId: string; data: Record<string, string> }): void;
+  sourceCode: { text: string; getIndexFromLoc(loc: { line: number; column: number }): number };
+  report(descriptor: {
+    loc: { start: { line: number; column: number }; end: { line: number; column: number } };
+    messageId: string;
+    data: Record<string, string>;
+    suggest?: { messageId: string; data: Record<string, string>; fix(fixer: Fixer): unknown[] }[];
+  }): void;
+}
+
+interface Fixer {
+  replaceTextRange(range: [number, number], text: string): unknown;
 }
 
 // Every SQL rule runs on the same SourceCode in one lint pass: look the history up once per pass.
@@ -33,8 +42,9 @@ function toEslintRule(rule: SqlRule) {
       type: 'problem' as const,
       language: 'rls-guard/sql',
       languages: ['rls-guard/sql'],
-      docs: { description: rule.description, url: ruleDocsUrl(rule.id), recommended: true },
-      messages: { finding: '{{message}}' },
+      docs: { description: rule.description, url: ruleDocsUrl(rule.id), recommended: !rule.optIn },
+      messages: { finding: '{{message}}', suggestion: '{{description}}' },
+      hasSuggestions: rule.hasSuggestions ?? false,
       schema: [],
     },
     create(context: SqlRuleContextLike) {
@@ -44,7 +54,12 @@ function toEslintRule(rule: SqlRule) {
           for (const finding of analysis.findings) {
             if (finding.ruleId !== rule.id || finding.location.file !== file) continue;
             const { line, column, endLine, endColumn } = finding.location;
-            context.report({ loc: { start: { line, column }, end: { line: endLine, column: endColumn } }, messageId: 'finding', data: { message: finding.message } });
+            const suggest = (finding.suggestions ?? []).map((s) => ({
+              messageId: 'suggestion',
+              data: { description: s.description },
+              fix: (fixer: Fixer) => s.edits.map((e) => fixer.replaceTextRange([context.sourceCode.getIndexFromLoc(e.start), context.sourceCode.getIndexFromLoc(e.end)], e.text)),
+            }));
+            context.report({ loc: { start: { line, column }, end: { line: endLine, column: endColumn } }, messageId: 'finding', data: { message: finding.message }, ...(suggest.length > 0 ? { suggest } : {}) });
           }
           if (rule.id !== 'parse-error') return;
           // `rls-guard check` reports these at their own path; ESLint cannot lint what cannot be
@@ -61,5 +76,8 @@ function toEslintRule(rule: SqlRule) {
 
 export const sqlEslintRules = Object.fromEntries(sqlRules.map((r) => [r.id, toEslintRule(r)]));
 
-/** Every SQL rule at its default severity. */
-export const sqlRecommended: Record<string, 'error' | 'warn'> = Object.fromEntries(sqlRules.map((r) => [`rls-guard/${r.id}`, r.severity === 2 ? 'error' : 'warn']));
+/** Every SQL rule at its default severity, opt-in rules (policy performance) aside. */
+export const sqlRecommended: Record<string, 'error' | 'warn'> = Object.fromEntries(sqlRules.filter((r) => !r.optIn).map((r) => [`rls-guard/${r.id}`, r.severity === 2 ? 'error' : 'warn']));
+
+/** Every SQL rule, opt-in ones included, as an error (`configs.strict`). */
+export const sqlStrict: Record<string, 'error'> = Object.fromEntries(sqlRules.map((r) => [`rls-guard/${r.id}`, 'error' as const]));

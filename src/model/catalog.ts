@@ -4,6 +4,7 @@
  * the facts rules report on, so a finding lands where the defect was introduced.
  */
 import type { AstNode } from '../sql/parse.js';
+import type { SourceText } from '../sql/source.js';
 
 /** Where a statement (or an expression in it) is: file and 1-based line/column range. */
 export interface SourceLocation {
@@ -66,6 +67,13 @@ export interface TableState {
   columnsDroppedAt: Map<string, SourceLocation>;
 }
 
+/** Where an expression's AST came from: its `location` fields are UTF-8 byte offsets from `byteBase` in `source`. */
+export interface ExpressionOrigin {
+  file: string;
+  source: SourceText;
+  byteBase: number;
+}
+
 export interface PolicyState {
   name: string;
   /** `schema.name` of the table. */
@@ -75,6 +83,9 @@ export interface PolicyState {
   roles: string[];
   using: AstNode | null;
   withCheck: AstNode | null;
+  /** The statements `using` and `withCheck` were written in (for rewrites that fix them). */
+  usingFrom: ExpressionOrigin | null;
+  withCheckFrom: ExpressionOrigin | null;
   createdAt: SourceLocation;
   /** The last CREATE or ALTER POLICY statement. */
   changedAt: SourceLocation;
@@ -153,6 +164,20 @@ export interface TableGrant {
   platformDefaults?: Set<TablePrivilege>;
 }
 
+/**
+ * A Storage bucket a migration created (`INSERT INTO storage.buckets (id, name, public) VALUES ...`,
+ * Supabase): a public bucket serves its objects by URL to anyone, whatever the policies say.
+ */
+export interface BucketState {
+  id: string;
+  name: string;
+  /** `public = true`; null when the migration computes it (rls-guard cannot tell). */
+  public: boolean | null;
+  createdAt: SourceLocation;
+  /** The statement that last set `public` (the INSERT, an ON CONFLICT DO UPDATE or an UPDATE). */
+  changedAt: SourceLocation;
+}
+
 /** Something the analyzer could not see (dynamic SQL run by a migration). */
 export interface UnverifiableStatement {
   location: SourceLocation;
@@ -194,6 +219,8 @@ export class Catalog {
   /** Roles future functions in a schema are executable by (ALTER DEFAULT PRIVILEGES ... ON FUNCTIONS): schema (`*` for all) -> grantees. */
   readonly defaultFunctionGrants = new Map<string, Set<string>>();
   readonly defaultTableGrants = new Map<string, Map<string, { privileges: Set<TablePrivilege>; at: SourceLocation; platform: boolean }>>();
+  /** Storage buckets by id (rows of `storage.buckets` the migrations inserted). */
+  readonly buckets = new Map<string, BucketState>();
   readonly unverifiable: UnverifiableStatement[] = [];
   readonly rejected: RejectedStatement[] = [];
   readonly droppedPolicies: DroppedPolicy[] = [];

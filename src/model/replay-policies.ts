@@ -36,6 +36,8 @@ export function createPolicy(r: Replayer, node: AstNode): void {
     roles: roles.length > 0 ? roles : ['public'],
     using: (node.qual as AstNode | undefined) ?? null,
     withCheck: (node.with_check as AstNode | undefined) ?? null,
+    usingFrom: node.qual ? r.expressionOrigin() : null,
+    withCheckFrom: node.with_check ? r.expressionOrigin() : null,
     createdAt: r.here(),
     changedAt: r.here(),
   });
@@ -47,7 +49,13 @@ export function alterPolicy(r: Replayer, node: AstNode): void {
   const policy = r.catalog.policies.get(qualifiedKey(table.schema, table.name))?.get(String(node.policy_name));
   if (!policy) return;
   if (node.roles) policy.roles = (node.roles as AstNode[]).map((r) => roleName(r));
-  if (node.qual) policy.using = node.qual as AstNode;
-  if (node.with_check) policy.withCheck = node.with_check as AstNode;
+  if (node.qual) {
+    policy.using = node.qual as AstNode;
+    policy.usingFrom = r.expressionOrigin();
+  }
+  if (node.with_check) {
+    policy.withCheck = node.with_check as AstNode;
+    policy.withCheckFrom = r.expressionOrigin();
+  }
   policy.changedAt = r.here();
 }

@@ -8,10 +8,11 @@
  */
 import type { ParsedScript, SqlStatement, AstNode } from '../sql/parse.js';
 import { roleName, searchPathFromSet } from './ast-names.js';
-import { Catalog, qualifiedKey, type SourceLocation, type TableState } from './catalog.js';
+import { Catalog, qualifiedKey, type ExpressionOrigin, type SourceLocation, type TableState } from './catalog.js';
 import { doBlock, invocation } from './replay-code.js';
 import { alterFunction, createFunction, createTrigger } from './replay-functions.js';
 import { alterPolicy, createPolicy } from './replay-policies.js';
+import { deleteBuckets, insertBuckets, updateBuckets } from './replay-storage.js';
 import { alterDefaultPrivileges, alterRole, createRole, grant, grantRole } from './replay-roles.js';
 import { alterTable, drop, rename, setSchema, createTable } from './replay-tables.js';
 import { createTableAs, createView } from './replay-views.js';
@@ -28,6 +29,8 @@ export const REPLAYED_STATEMENT_KINDS: ReadonlySet<string> = new Set([
   'DropStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateFunctionStmt', 'AlterFunctionStmt',
   'CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'GrantStmt', 'AlterDefaultPrivilegesStmt',
   'CreateSchemaStmt', 'VariableSetStmt', 'DoStmt', 'SelectStmt', 'CallStmt', 'DropRoleStmt', 'CreateTrigStmt',
+  // Data changes only for storage.buckets (see NARROWED_STATEMENT_KINDS in src/sql/parse.ts).
+  'InsertStmt', 'UpdateStmt', 'DeleteStmt',
 ]);
 
 export class Replayer {
@@ -110,6 +113,11 @@ export class Replayer {
     }
   }
 
+  /** Where the `location` fields of the current statement's expressions point. */
+  expressionOrigin(): ExpressionOrigin {
+    return { file: this.file, source: this.script.source, byteBase: this.stmt.byteBase };
+  }
+
   apply(kind: string, node: AstNode): void {
     if (!REPLAYED_STATEMENT_KINDS.has(kind)) return;
     switch (kind) {
@@ -181,6 +189,12 @@ export class Replayer {
         return doBlock(this, node);
       case 'CreateTrigStmt':
         return createTrigger(this, node);
+      case 'InsertStmt':
+        return insertBuckets(this, node);
+      case 'UpdateStmt':
+        return updateBuckets(this, node);
+      case 'DeleteStmt':
+        return deleteBuckets(this, node);
       case 'SelectStmt':
       case 'CallStmt':
         return invocation(this, node);

@@ -69,6 +69,13 @@ CREATE TABLE storage.objects (
   owner_id text,
   metadata jsonb
 );
+-- Storage's path helpers, as policies call them: 'a/b/c.png' has folders {a,b}.
+CREATE FUNCTION storage.foldername(name text) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+  SELECT (string_to_array(name, '/'))[1:array_length(string_to_array(name, '/'), 1) - 1]
+$$;
+CREATE FUNCTION storage.filename(name text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT (string_to_array(name, '/'))[array_length(string_to_array(name, '/'), 1)]
+$$;
 ALTER TABLE storage.buckets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
 GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role;
@@ -90,6 +97,7 @@ export const supabase: PlatformPreset = {
   clientRoles: ['anon', 'authenticated'],
   platformKeys: {
     'auth.users': ['id'],
-    'storage.objects': ['owner', 'owner_id'],
+    // Objects are keyed by their owner, or by the first folder of their path named after the user.
+    'storage.objects': ['owner', 'owner_id', 'storage.foldername(name)[1]'],
   },
 };

@@ -167,6 +167,18 @@ const QUOTE = 0x22;
 const CLOSE_BRACKET = 0x5d;
 
 /**
+ * Kept kinds whose statements are kept only when their JSON holds this text: data changes matter
+ * to the model only on Storage's bucket table (src/model/replay-storage.ts), and a seed INSERT
+ * of thousands of rows must not be decoded for nothing.
+ */
+const RELNAME_BUCKETS = Buffer.from('"relname":"buckets"');
+const NARROWED_STATEMENT_KINDS: ReadonlyMap<string, Buffer> = new Map([
+  ['InsertStmt', RELNAME_BUCKETS],
+  ['UpdateStmt', RELNAME_BUCKETS],
+  ['DeleteStmt', RELNAME_BUCKETS],
+]);
+
+/**
  * The statements of the `keep` kinds in a parse tree's JSON (UTF-8 bytes). JSON.parse is most
  * of the JavaScript cost of parsing, and a migration's data statements (seed INSERTs, UPDATE
  * fixes, indexes) can be most of its JSON, so the bytes are cut at their top-level statements and
@@ -198,7 +210,11 @@ function keptPieces(json: Buffer, keep: ReadonlySet<string>): string[] {
     const kindStart = at + STATEMENT_OPENING.length;
     const kind = json.toString('latin1', kindStart, json.indexOf(QUOTE, kindStart));
     // Up to the comma before the next statement, or the closing `]}` of the list.
-    if (keep.has(kind)) pieces.push(json.toString('utf8', at, next >= 0 ? next - 1 : json.lastIndexOf(CLOSE_BRACKET)));
+    const end = next >= 0 ? next - 1 : json.lastIndexOf(CLOSE_BRACKET);
+    const needle = NARROWED_STATEMENT_KINDS.get(kind);
+    // A view, not a copy: the search stays within this statement.
+    const wanted = keep.has(kind) && (!needle || json.subarray(kindStart, end).indexOf(needle) >= 0);
+    if (wanted) pieces.push(json.toString('utf8', at, end));
     at = next;
   }
   return pieces;

@@ -32,9 +32,14 @@ const SQL_RULES = [
   'no-rls-disable',
   'view-security-invoker',
   'app-role-least-privilege',
+  'storage-public-listing',
+  'policy-initplan',
+  'multiple-permissive-policies',
   'parse-error',
   'unverifiable-ddl',
 ] as const;
+/** Off unless turned on: not in configs.recommended, in configs.strict. */
+const OPT_IN_RULES: readonly string[] = ['policy-initplan', 'multiple-permissive-policies'];
 
 const projects: string[] = [];
 afterAll(() => {
@@ -74,7 +79,10 @@ describe('the SQL rules', () => {
     }
     const sqlConfig = (plugin.configs.recommended as { language?: string; rules?: Record<string, unknown> }[])[0]!;
     expect(sqlConfig.language).toBe('rls-guard/sql');
-    expect(Object.keys(sqlConfig.rules ?? {}).sort()).toEqual(SQL_RULES.map((id) => `rls-guard/${id}`).sort());
+    expect(Object.keys(sqlConfig.rules ?? {}).sort()).toEqual(SQL_RULES.filter((id) => !OPT_IN_RULES.includes(id)).map((id) => `rls-guard/${id}`).sort());
+    const strict = (plugin.configs.strict as { language?: string; rules?: Record<string, unknown> }[])[0]!;
+    expect(strict.rules).toEqual(Object.fromEntries(SQL_RULES.map((id) => [`rls-guard/${id}`, 'error'])));
+    for (const id of OPT_IN_RULES) expect((plugin.rules[id] as { meta: { docs: { recommended: boolean } } }).meta.docs.recommended, id).toBe(false);
   });
 });
 
@@ -993,6 +1001,62 @@ ruleTester.run('unverifiable-ddl', rules['unverifiable-ddl'], {
     {
       ...project({ '001_helpers.sql': ADD_TENANT_POLICY, '002_invoices.sql': lines(INVOICES, "SELECT add_tenant_policy('invoices');") }, '002_invoices.sql'),
       errors: [{ messageId: 'finding', line: 2, column: 1, data: { message: 'Not evaluated: a call of public.add_tenant_policy(), which runs dynamic SQL; it can change tables, policies or roles in ways static analysis cannot see. Run `rls-guard verify` to check the applied result against PostgreSQL.' } }],
+    },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// storage-public-listing
+// ---------------------------------------------------------------------------------------------
+
+const AVATARS = "insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);";
+const SUPABASE = { preset: 'supabase', migrations: ['migrations'], tenantColumns: ['user_id'] };
+
+ruleTester.run('storage-public-listing', rules['storage-public-listing'], {
+  valid: [project({ '001_storage.sql': lines(AVATARS, "create policy \"own\" on storage.objects for select using (bucket_id = 'avatars' and owner_id = (select auth.uid())::text);") }, '001_storage.sql', SUPABASE)],
+  invalid: [
+    {
+      ...project({ '001_storage.sql': lines(AVATARS, "create policy \"list\" on storage.objects for select using (bucket_id = 'avatars');") }, '001_storage.sql', SUPABASE),
+      errors: [{ messageId: 'finding', line: 2, column: 1 }],
+    },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// policy-initplan (opt-in): on when the ESLint config names it, with a suggestion
+// ---------------------------------------------------------------------------------------------
+
+const DOCS = 'CREATE TABLE docs (user_id uuid NOT NULL); ALTER TABLE docs ENABLE ROW LEVEL SECURITY;';
+
+ruleTester.run('policy-initplan', rules['policy-initplan'], {
+  valid: [{ filename, code: lines(DOCS, 'CREATE POLICY own ON docs USING (user_id = (SELECT auth.uid()));') }],
+  invalid: [
+    {
+      filename,
+      code: lines(DOCS, 'CREATE POLICY own ON docs', '  USING (user_id = auth.uid());'),
+      errors: [
+        {
+          messageId: 'finding',
+          line: 2,
+          column: 1,
+          suggestions: [{ messageId: 'suggestion', data: { description: 'Wrap auth.uid() in (SELECT ...)' }, output: lines(DOCS, 'CREATE POLICY own ON docs', '  USING (user_id = (SELECT auth.uid()));') }],
+        },
+      ],
+    },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// multiple-permissive-policies (opt-in)
+// ---------------------------------------------------------------------------------------------
+
+ruleTester.run('multiple-permissive-policies', rules['multiple-permissive-policies'], {
+  valid: [{ filename, code: lines(DOCS, 'CREATE POLICY own ON docs FOR SELECT USING (user_id = (SELECT auth.uid()));') }],
+  invalid: [
+    {
+      filename,
+      code: lines(DOCS, 'CREATE POLICY own ON docs FOR SELECT USING (user_id = (SELECT auth.uid()));', 'CREATE POLICY all_rows ON docs FOR SELECT USING (true);'),
+      errors: [{ messageId: 'finding', line: 3, column: 1 }],
     },
   ],
 });

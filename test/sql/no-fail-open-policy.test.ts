@@ -184,3 +184,46 @@ describe(RULE, () => {
     });
   });
 });
+
+describe(`${RULE}: Supabase Storage (storage.objects, keyed by owner or by an identity folder)`, () => {
+  const SUPABASE = { preset: 'supabase', tenantColumns: ['user_id'] };
+  const storageHits = (sql: string) => hits(sql, SUPABASE);
+  const PRIVATE = "insert into storage.buckets (id, name, public) values ('docs', 'docs', false);";
+  const PUBLIC = "insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);";
+
+  describe('ok', () => {
+    it.each([
+      ['keyed by owner', `create policy "own" on storage.objects for all to authenticated using (bucket_id = 'docs' and owner = (select auth.uid())) with check (bucket_id = 'docs' and owner = (select auth.uid()));`],
+      ['keyed by owner_id (text)', `create policy "own" on storage.objects for select to authenticated using (bucket_id = 'docs' and owner_id = (select auth.uid())::text);`],
+      ['keyed by the first folder', `create policy "own folder" on storage.objects for select to authenticated using (bucket_id = 'docs' and (storage.foldername(name))[1] = auth.uid()::text);`],
+      ['keyed by the first folder, reversed and wrapped', `create policy "own folder" on storage.objects for insert to authenticated with check (bucket_id = 'docs' and (select auth.uid()::text) = (storage.foldername(name))[1]);`],
+      ['a public bucket readable by anyone (storage-public-listing reports listing)', `${PUBLIC}\ncreate policy "avatars" on storage.objects for select using (bucket_id = 'avatars');`],
+      ['anyone may upload to a public bucket', `${PUBLIC}\ncreate policy "upload" on storage.objects for insert with check (bucket_id = 'avatars');`],
+      ['a policy for service_role, which bypasses RLS anyway', `create policy "server" on storage.objects for all to service_role using (true);`],
+    ] as const)('%s', async (_name, policy) => {
+      expect(await storageHits(`${PRIVATE}\n${policy}`)).toEqual([]);
+    });
+  });
+
+  describe('errors', () => {
+    it('a private bucket readable by bucket_id alone: error at the policy, suggesting the owner pin', async () => {
+      const findings = (await checkSql(`${PRIVATE}\ncreate policy "team docs" on storage.objects for select to authenticated using (bucket_id = 'docs');`, SUPABASE)).filter((f) => f.ruleId === RULE);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ severity: 2, location: { line: 2 } });
+      expect(findings[0]!.message).toContain('Policy team docs on storage.objects lets the app reach other tenants\' rows for SELECT');
+      expect(findings[0]!.message).toContain('owner = (SELECT auth.uid())');
+    });
+
+    it.each([
+      ['signed in is not an owner', `create policy "signed in" on storage.objects for select to authenticated using (bucket_id = 'docs' and auth.role() = 'authenticated');`, ['001.sql:2']],
+      ['a folder compared with a literal', `create policy "shared" on storage.objects for select to authenticated using (bucket_id = 'docs' and (storage.foldername(name))[1] = 'shared');`, ['001.sql:2']],
+      ['the second folder is not a key the preset knows', `create policy "second" on storage.objects for select to authenticated using (bucket_id = 'docs' and (storage.foldername(name))[2] = auth.uid()::text);`, ['001.sql:2']],
+      ['a folder from user_metadata, which the user writes', `create policy "meta" on storage.objects for select to authenticated using (bucket_id = 'docs' and (storage.foldername(name))[1] = auth.jwt() -> 'user_metadata' ->> 'org');`, ['001.sql:2']],
+      ['uploads into any folder of a private bucket', `create policy "upload" on storage.objects for insert to authenticated with check (bucket_id = 'docs');`, ['001.sql:2']],
+      ['a policy with no bucket at all', `create policy "everything" on storage.objects for select using (true);`, ['001.sql:2']],
+      ['anyone may delete every avatar of a public bucket', `${PUBLIC}\ncreate policy "delete avatars" on storage.objects for delete using (bucket_id = 'avatars');`, ['001.sql:3']],
+    ] as const)('%s', async (_name, policy, expected) => {
+      expect(await storageHits(`${PRIVATE}\n${policy}`)).toEqual(expected);
+    });
+  });
+});
