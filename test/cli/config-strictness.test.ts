@@ -8,7 +8,7 @@ import { CLEAN_INIT, CONFIG, makeProject, repoRoot, runCli } from './support.js'
 import { readFileSync } from 'node:fs';
 
 const KNOWN =
-  'require-tenant-column, require-rls, require-force-rls, require-tenant-policy, require-with-check, no-fail-open-policy, security-definer-search-path, security-definer-narrow, no-bypass-role, no-rls-disable, view-security-invoker, app-role-least-privilege, parse-error, unverifiable-ddl, no-unscoped-query, no-libpq-options, no-owner-database-url, tenant-context-transaction-local, no-interpolated-tenant-context, no-rls-bypass-in-app';
+  'require-tenant-column, require-rls, require-force-rls, require-tenant-policy, require-with-check, no-fail-open-policy, security-definer-search-path, security-definer-narrow, no-bypass-role, no-rls-disable, view-security-invoker, app-role-least-privilege, storage-public-listing, policy-initplan, multiple-permissive-policies, parse-error, unverifiable-ddl, no-unscoped-query, no-libpq-options, no-owner-database-url, tenant-context-transaction-local, no-interpolated-tenant-context, no-rls-bypass-in-app';
 
 describe('config strictness', () => {
   it('an unknown rule under "rules" is a config error listing the known ids (the prefixed form is known)', () => {
