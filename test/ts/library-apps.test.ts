@@ -13,7 +13,7 @@ import plugin from '../../src/index.js';
 import { firstSentence } from './first-sentence.js';
 
 const appsDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'apps');
-const apps = readdirSync(appsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const apps = readdirSync(appsDir, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== '_shared').map((d) => d.name);
 
 function eslintFor(cwd: string): ESLint {
   return new ESLint({ cwd, overrideConfigFile: true, overrideConfig: plugin.configs.app as Linter.Config[] });
