@@ -1,4 +1,5 @@
 import { normalizeFunctionName } from '../../src/analysis/identity.js';
+import { readsColumns, unwrap } from '../../src/model/ast-names.js';
 import type { ExpressionOrigin, PolicyState } from '../../src/model/catalog.js';
 import type { SqlRule, SqlRuleReport } from '../../src/rule.js';
 import type { Suggestion } from '../../src/findings.js';
@@ -22,22 +23,11 @@ interface PerRowCall {
   name: string;
 }
 
-function unwrap(node: unknown): [string, AstNode] | null {
-  if (!node || typeof node !== 'object' || Array.isArray(node)) return null;
-  const kind = Object.keys(node)[0];
-  return kind ? [kind, (node as AstNode)[kind] as AstNode] : null;
-}
 
 function names(list: AstNode[] | undefined): string[] {
   return (list ?? []).map((n) => String(n.String?.sval ?? '').toLowerCase());
 }
 
-function readsColumns(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(readsColumns);
-  if (!node || typeof node !== 'object') return false;
-  if ('ColumnRef' in node) return true;
-  return Object.values(node as AstNode).some(readsColumns);
-}
 
 /** `(SELECT <expression of no column>)`: an uncorrelated scalar subquery, run once as an InitPlan. */
 function isInitPlan(sublink: AstNode): boolean {

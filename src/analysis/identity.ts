@@ -18,6 +18,7 @@
  * only as good as that table's contents: each pin records the **trusts** it rests on, so the
  * membership table's own write policies can be judged (see `policies.ts`).
  */
+import { unwrap } from '../model/ast-names.js';
 import type { Catalog, FunctionState, TableState } from '../model/catalog.js';
 import { qualifiedKey } from '../model/catalog.js';
 import { bodyOf } from './definer.js';
@@ -100,11 +101,6 @@ type TargetTest = (value: Value) => string | null;
 const NOT_PINNED = (reason: string, extra: Partial<PinVerdict> = {}): PinVerdict => ({ pinned: false, reason, trusts: [], ...extra });
 const PINNED: PinVerdict = { pinned: true, trusts: [] };
 
-function unwrap(node: AstNode | null | undefined): [string, AstNode] | null {
-  if (!node || typeof node !== 'object') return null;
-  const kind = Object.keys(node)[0];
-  return kind ? [kind, node[kind] as AstNode] : null;
-}
 
 function names(list: AstNode[] | undefined): string[] {
   return (list ?? []).map((n) => (n.String?.sval as string | undefined) ?? (n.A_Star ? '*' : '')).filter(Boolean);

@@ -6,17 +6,13 @@
  * Decided on the libpg-query AST: `bucket_id = 'x'`, `bucket_id IN ('x', 'y')`,
  * `bucket_id = ANY (ARRAY['x'])`, combined with AND / OR.
  */
+import { readsColumns, unwrap } from '../model/ast-names.js';
 import type { Catalog, PolicyState } from '../model/catalog.js';
 import type { AstNode } from '../sql/parse.js';
 import { policyExpression } from './policies.js';
 
 export const OBJECTS_TABLE = 'storage.objects';
 
-function unwrap(node: AstNode | null | undefined): [string, AstNode] | null {
-  if (!node || typeof node !== 'object') return null;
-  const kind = Object.keys(node)[0];
-  return kind ? [kind, node[kind] as AstNode] : null;
-}
 
 function strip(node: AstNode | null | undefined): AstNode | null | undefined {
   let current = node;
@@ -85,12 +81,6 @@ export function bucketScope(expr: AstNode | null | undefined): Set<string> | nul
 }
 
 /** Does the expression read a column anywhere (of the row or of a subquery's tables)? */
-function readsColumns(node: unknown): boolean {
-  if (Array.isArray(node)) return node.some(readsColumns);
-  if (!node || typeof node !== 'object') return false;
-  if ('ColumnRef' in node) return true;
-  return Object.values(node as AstNode).some(readsColumns);
-}
 
 /**
  * Is `expr` true for every object of `bucket`, whoever owns it and whatever its path? `true`,

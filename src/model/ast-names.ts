@@ -83,3 +83,18 @@ export function searchPathFromSet(set: AstNode): string[] | null {
   }
   return path;
 }
+
+/** A node's one key and its value (`{ A_Const: {...} }` -> `['A_Const', {...}]`), or null. */
+export function unwrap(node: unknown): [string, AstNode] | null {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return null;
+  const kind = Object.keys(node)[0];
+  return kind ? [kind, (node as AstNode)[kind] as AstNode] : null;
+}
+
+/** Does the expression read any column (a ColumnRef anywhere in it)? */
+export function readsColumns(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(readsColumns);
+  if (!node || typeof node !== 'object') return false;
+  if ('ColumnRef' in node) return true;
+  return Object.values(node as AstNode).some(readsColumns);
+}
