@@ -53,7 +53,7 @@ export function doBlock(r: Replayer, node: AstNode): void {
       r.apply(kind, command[kind] as AstNode);
       continue;
     }
-    const text = statement.execute ? (analysis.dynamic.find((d) => d.statement === statement)?.constantSql ?? statement.text) : statement.text;
+    const text = statement.execute ? (analysis.executedText?.get(command) ?? statement.text) : statement.text;
     r.replayInner(kind, command[kind] as AstNode, { location: locate ? locate(statement) : r.here(), text });
   }
   const dynamic = analysis.dynamic.filter((d) => d.constantSql === null);

@@ -6,6 +6,7 @@
 import { dollarTagEnd, skipTrivia } from './lexer.js';
 import { parseFragment, parseFragments, parsePlpgsql, type AstNode } from './parse.js';
 import { SourceText } from './source.js';
+import { constantArray, constantText, constantUnnest, type Bindings } from './constant-text.js';
 
 /**
  * A statement of a PL/pgSQL body as the PL/pgSQL parser reports it: the line it starts on and the
@@ -51,6 +52,8 @@ export interface BodyAnalysis {
   statementOf: Map<AstNode, BodyStatement>;
   /** Every located PL/pgSQL statement, in body order (for `locateBodyStatements`). */
   bodyStatements: BodyStatement[];
+  /** For commands an EXECUTE runs: the SQL text it runs (one per iteration of an unrolled loop). */
+  executedText?: Map<AstNode, string>;
 }
 
 const EMPTY: BodyAnalysis = { analyzable: false, statements: [], dynamic: [], commands: [], returns: null, variables: new Map(), statementOf: new Map(), bodyStatements: [] };
@@ -145,6 +148,82 @@ function classifyDynamic(query: string): DynamicExecute {
   return { query, constantSql: null, builtFromInput: !value || builtFromInput(value) };
 }
 
+/** A loop over known values enclosing a statement: the variable (`t`, or `r.col`) and its values. */
+interface Loop {
+  name: string;
+  values: string[];
+}
+
+const MAX_UNROLLED = 256;
+
+/** A constant array an expression names: a literal, or a variable assigned only that literal. */
+function arrayOf(query: string, assigned: Map<string, string[]>): string[] | null {
+  const value = (q: string) => parseFragment(`SELECT ${q}`)?.[0]?.SelectStmt?.targetList?.[0]?.ResTarget?.val as AstNode | undefined;
+  const direct = constantArray(value(query));
+  if (direct) return direct;
+  const values = assigned.get(query.trim());
+  return values?.length === 1 ? constantArray(value(values[0]!)) : null;
+}
+
+/**
+ * For each EXECUTE inside loops over constant values (`FOREACH t IN ARRAY ARRAY['a','b']`,
+ * `FOR r IN SELECT unnest(ARRAY[...]) AS n`, `FOR t IN SELECT unnest('{a,b}'::text[])`), the loops.
+ */
+function constantLoops(tree: AstNode, datums: AstNode[], assigned: Map<string, string[]>): Map<AstNode, Loop[]> {
+  const out = new Map<AstNode, Loop[]>();
+  const walk = (node: unknown, loops: Loop[]): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, loops);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    for (const key in node as AstNode) {
+      const value = (node as AstNode)[key] as AstNode;
+      if (!value || typeof value !== 'object') continue;
+      let inner = loops;
+      if (key === 'PLpgSQL_stmt_dynexecute' || key === 'PLpgSQL_stmt_return_query') out.set(value, loops);
+      if (key === 'PLpgSQL_stmt_foreach_a' && !value.slice) {
+        const name = datums[Number(value.varno)]?.PLpgSQL_var?.refname as string | undefined;
+        const values = arrayOf(String(value.expr?.PLpgSQL_expr?.query ?? ''), assigned);
+        if (name && values) inner = [...loops, { name, values }];
+      } else if (key === 'PLpgSQL_stmt_fors') {
+        const rows = constantUnnest(parseFragment(String(value.query?.PLpgSQL_expr?.query ?? ''))?.[0]);
+        const record = value.var?.PLpgSQL_rec?.refname as string | undefined;
+        const fields = (value.var?.PLpgSQL_row?.fields ?? []) as AstNode[];
+        const name = record ? `${record}.${rows?.column}` : fields.length === 1 ? (fields[0]!.name as string | undefined) : undefined;
+        if (rows && name) inner = [...loops, { name, values: rows.values }];
+      }
+      walk(value, inner);
+    }
+  };
+  walk(tree, []);
+  return out;
+}
+
+/** Every SQL text an EXECUTE runs, when all of it is known (constants, quoting, loop variables). */
+function foldExecute(query: string, loops: Loop[], assigned: Map<string, string[]>): string[] | null {
+  let expr = query;
+  const values = assigned.get(query.trim());
+  if (values) {
+    if (values.length !== 1) return null;
+    expr = values[0]!;
+  }
+  const node = parseFragment(`SELECT ${expr}`)?.[0]?.SelectStmt?.targetList?.[0]?.ResTarget?.val as AstNode | undefined;
+  if (!node || node.A_Const) return null; // plain constants are classified as before
+  let combos: Map<string, string>[] = [new Map()];
+  for (const loop of loops) {
+    combos = combos.flatMap((c) => loop.values.map((v) => new Map(c).set(loop.name, v)));
+    if (combos.length > MAX_UNROLLED) return null;
+  }
+  const texts: string[] = [];
+  for (const bindings of combos) {
+    const text = constantText(node, bindings as Bindings);
+    if (text === null) return null;
+    texts.push(text);
+  }
+  return texts;
+}
+
 /** Analyzes a PL/pgSQL function (its full CREATE FUNCTION text) or DO block body. */
 export function analyzePlpgsql(source: { createStatement?: string; doBody?: string }): BodyAnalysis {
   const text =
@@ -167,7 +246,7 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     assigned.set(name, [...(assigned.get(name) ?? []), expr]);
   };
   for (const d of datums) assign(d.PLpgSQL_var?.refname as string | undefined, d.PLpgSQL_var?.default_val?.PLpgSQL_expr?.query as string | undefined);
-  const executed: { query: string; statement: BodyStatement | undefined }[] = [];
+  const executed: { query: string; statement: BodyStatement | undefined; node: AstNode }[] = [];
   const bodyStatement = (lineno: unknown, text: string, execute: boolean): BodyStatement | undefined => {
     if (typeof lineno !== 'number') return undefined;
     const statement = { lineno, text, execute };
@@ -184,7 +263,7 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     if (key === 'PLpgSQL_stmt_dynexecute' || (key === 'PLpgSQL_stmt_return_query' && node.dynquery)) {
       // EXECUTE ... and RETURN QUERY EXECUTE ...
       const query = (node.query ?? node.dynquery)?.PLpgSQL_expr?.query as string | undefined;
-      if (query !== undefined) executed.push({ query, statement: bodyStatement(node.lineno, query, true) });
+      if (query !== undefined) executed.push({ query, statement: bodyStatement(node.lineno, query, true), node });
     } else if (key === 'PLpgSQL_stmt_assign') {
       const query = node.expr?.PLpgSQL_expr?.query as string | undefined;
       const at = query?.indexOf(':=') ?? -1;
@@ -219,7 +298,15 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
     const parsed = parseFragments(values.map((v) => `SELECT ${v}`)).flatMap((p) => p ?? []);
     result.variables.set(name, parsed);
   }
-  for (const { query, statement } of executed) {
+  // After the walk, so that every assignment is known.
+  const loopsOf = executed.length > 0 ? constantLoops(tree, datums, assigned) : new Map<AstNode, Loop[]>();
+  for (const { query, statement, node } of executed) {
+    const folded = foldExecute(query, loopsOf.get(node) ?? [], assigned);
+    if (folded) {
+      // Every text it can run is known (a loop over a constant array unrolled): each is replayed.
+      for (const constantSql of folded) result.dynamic.push({ query, constantSql, builtFromInput: false, ...(statement ? { statement } : {}) });
+      continue;
+    }
     const direct = classifyDynamic(query);
     const variable = assigned.get(query.trim());
     let dynamic: DynamicExecute;
@@ -241,6 +328,8 @@ export function analyzePlpgsql(source: { createStatement?: string; doBody?: stri
         result.statements.push(...parsed);
         result.commands.push(...parsed);
         if (d.statement) for (const command of parsed) result.statementOf.set(command, d.statement);
+        result.executedText ??= new Map();
+        for (const command of parsed) result.executedText.set(command, d.constantSql);
       }
     }
   }

@@ -56,7 +56,7 @@ describe('findings inside a DO block point at the inner statement', () => {
     ['after non-ASCII text on the same line (characters, not bytes)', 'DO $$ BEGIN /* é😀 */ CREATE TABLE g (id int); END $$;', ['1:23 require-tenant-column']],
     ['after a SELECT ... INTO, whose text PL/pgSQL edits', 'CREATE TABLE t (id int, tenant_id uuid NOT NULL);\nDO $$\nDECLARE n int;\nBEGIN\n  SELECT count(*) INTO n FROM t; ALTER TABLE t ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;\nEND $$;', ['5:34 require-tenant-policy']],
     ['a constant EXECUTE: at the EXECUTE statement', "DO $$\nBEGIN\n  PERFORM 1;\n  EXECUTE 'CREATE TABLE d (id int)';\nEND $$;", ['4:3 require-tenant-column']],
-    ['dynamic SQL: unverifiable at the EXECUTE, even with its expression on the next line', "DO $body$\nBEGIN\n  EXECUTE\n    format('ALTER TABLE %I DISABLE ROW LEVEL SECURITY', 't');\nEND $body$;", ['3:3 unverifiable-ddl']],
+    ['dynamic SQL: unverifiable at the EXECUTE, even with its expression on the next line', "DO $body$\nBEGIN\n  EXECUTE\n    format('ALTER TABLE %I DISABLE ROW LEVEL SECURITY', current_setting('app.table'));\nEND $body$;", ['3:3 unverifiable-ddl']],
     ["a single-quoted body: each '' is one character of the body", "DO 'BEGIN RAISE NOTICE ''x''; CREATE TABLE e (id int); END';", ['1:31 require-tenant-column']],
     ['a CREATE FUNCTION inside: located there, and its own body analyzed', "DO $$\nBEGIN\n  CREATE FUNCTION lookup(k text) RETURNS SETOF int LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$\n  BEGIN RETURN QUERY EXECUTE 'SELECT 1 WHERE ' || k; END $f$;\n  REVOKE EXECUTE ON FUNCTION lookup(text) FROM PUBLIC;\nEND $$;", ['3:3 security-definer-narrow']],
   ])('%s', async (_name, sql, expected) => {
@@ -80,7 +80,7 @@ describe('eslint and check agree on DO blocks', () => {
     writeFileSync(join(root, 'rls-guard.config.json'), JSON.stringify({ migrations: ['migrations'] }));
     writeFileSync(
       join(root, 'migrations', '001_do.sql'),
-      "-- l’équipe\nDO $$\nBEGIN\n  /* ’ */ CREATE TABLE a (id int); CREATE TABLE b (id int, tenant_id uuid NOT NULL);\n  EXECUTE 'ALTER TABLE ' || 'b' || ' ENABLE ROW LEVEL SECURITY';\nEND $$;\n",
+      "-- l’équipe\nDO $$\nBEGIN\n  /* ’ */ CREATE TABLE a (id int); CREATE TABLE b (id int, tenant_id uuid NOT NULL);\n  EXECUTE 'ALTER TABLE ' || current_setting('app.table') || ' ENABLE ROW LEVEL SECURITY';\nEND $$;\n",
     );
     writeFileSync(join(root, 'migrations', '002_do.sql'), "\uFEFFDO 'BEGIN RAISE NOTICE ''é''; CREATE TABLE c (id int); END';\n");
     const check = await runCheck({ paths: [], config: resolveConfig({ start: root }) });

@@ -22,6 +22,7 @@ describe(RULE, () => {
       ['a table without tenant column is not a tenant table (require-tenant-column reports it)', 'CREATE TABLE audit (id bigint);'],
       ['partition with its own RLS', `${PARENT}\n${PARTITION}\nALTER TABLE events_2024 ENABLE ROW LEVEL SECURITY;`],
       ['static ENABLE inside IF in a DO block is replayed', "CREATE TABLE docs (tenant_id uuid NOT NULL);\nDO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'docs' AND relrowsecurity) THEN ALTER TABLE docs ENABLE ROW LEVEL SECURITY; END IF; END $$;"],
+      ['an EXECUTE of constant pieces in a DO block is evaluated', "CREATE TABLE docs (tenant_id uuid NOT NULL);\nDO $$ BEGIN EXECUTE 'ALTER TABLE ' || quote_ident('docs') || ' ENABLE ROW LEVEL SECURITY'; EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', 'docs'); END $$;"],
       ['constant EXECUTE in a DO block is replayed', "CREATE TABLE docs (tenant_id uuid NOT NULL);\nDO $$ BEGIN EXECUTE 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY'; END $$;"],
     ] as const)('%s', async (_name, sql) => {
       expect(await hits(sql)).toEqual([]);
@@ -51,7 +52,7 @@ describe(RULE, () => {
       ['a partition attached later', `${PARENT}\nCREATE TABLE events_2025 (tenant_id uuid NOT NULL, at date);\nALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');`, ['001.sql:2']],
       ['"Tenant_Docs" is not the folded tenant_docs', 'CREATE TABLE "Tenant_Docs" (tenant_id uuid NOT NULL);\nALTER TABLE Tenant_Docs ENABLE ROW LEVEL SECURITY;', ['001.sql:1']],
       ['ENABLE on the public table leaves app.docs without RLS', 'CREATE SCHEMA app;\nCREATE TABLE app.docs (tenant_id uuid NOT NULL);\nALTER TABLE docs ENABLE ROW LEVEL SECURITY;', ['001.sql:2']],
-      ['dynamic EXECUTE in a DO block is not assumed to enable RLS', "CREATE TABLE docs (tenant_id uuid NOT NULL);\nDO $$ BEGIN EXECUTE 'ALTER TABLE ' || quote_ident('docs') || ' ENABLE ROW LEVEL SECURITY'; END $$;", ['001.sql:1']],
+      ['dynamic EXECUTE in a DO block is not assumed to enable RLS', "CREATE TABLE docs (tenant_id uuid NOT NULL);\nDO $$ BEGIN EXECUTE 'ALTER TABLE ' || quote_ident(current_setting('app.table')) || ' ENABLE ROW LEVEL SECURITY'; END $$;", ['001.sql:1']],
       ['IF NOT EXISTS does not replace the first definition', 'CREATE TABLE docs (tenant_id uuid NOT NULL);\nCREATE TABLE IF NOT EXISTS docs (id bigint);', ['001.sql:1']],
       ['a table renamed keeps its finding at its CREATE', 'CREATE TABLE docs (tenant_id uuid NOT NULL);\nALTER TABLE docs RENAME TO documents;', ['001.sql:1']],
     ] as const)('%s', async (_name, sql, expected) => {

@@ -18,6 +18,7 @@ describe(RULE, () => {
       ['plain DDL', on('ALTER TABLE docs ENABLE ROW LEVEL SECURITY;')],
       ['a DO block with static DDL inside IF', on("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app') THEN CREATE ROLE app LOGIN; END IF; ALTER TABLE docs ENABLE ROW LEVEL SECURITY; END $$;")],
       ['a DO block with a constant EXECUTE', on("DO $$ BEGIN EXECUTE 'ALTER TABLE docs ENABLE ROW LEVEL SECURITY'; END $$;")],
+      ['a DO loop over a constant array, EXECUTE format(%I) of the loop variable (unrolled)', on("DO $$ DECLARE t text; BEGIN FOREACH t IN ARRAY ARRAY['docs'] LOOP EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t); END LOOP; END $$;")],
       ['a function with dynamic SQL that no migration calls', on(ENABLE_ALL)],
       ['calling a function without dynamic SQL', on("CREATE FUNCTION one() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;", 'SELECT one();')],
     ] as const)('%s', async (_name, sql) => {
@@ -27,7 +28,7 @@ describe(RULE, () => {
 
   describe('errors', () => {
     it('a DO block running dynamic EXECUTE: warning naming rls-guard verify', async () => {
-      const findings = (await checkSql(on("DO $$ BEGIN EXECUTE 'ALTER TABLE ' || quote_ident('docs') || ' ENABLE ROW LEVEL SECURITY'; END $$;"))).filter((f) => f.ruleId === RULE);
+      const findings = (await checkSql(on("DO $$ BEGIN EXECUTE 'ALTER TABLE ' || quote_ident(current_setting('app.table')) || ' ENABLE ROW LEVEL SECURITY'; END $$;"))).filter((f) => f.ruleId === RULE);
       expect(findings).toHaveLength(1);
       expect(findings[0]).toMatchObject({ severity: 1, location: { file: '001.sql', line: 2, column: 13 } /* the EXECUTE, not DO */ });
       expect(findings[0]!.message).toContain('Not evaluated: a DO block that runs dynamic SQL');
@@ -42,10 +43,10 @@ describe(RULE, () => {
 
     it.each([
       ['EXECUTE format(\'%I\') in a loop', on("DO $$ DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', r.tablename); END LOOP; END $$;"), ['001.sql:2']],
-      ['static DDL and dynamic EXECUTE in one DO block', on("DO $$ BEGIN ALTER TABLE docs ENABLE ROW LEVEL SECURITY; EXECUTE 'CREATE POLICY p ON docs USING (' || 'true' || ')'; END $$;"), ['001.sql:2']],
+      ['static DDL and dynamic EXECUTE in one DO block', on("DO $$ BEGIN ALTER TABLE docs ENABLE ROW LEVEL SECURITY; EXECUTE 'CREATE POLICY p ON docs USING (' || current_setting('app.predicate') || ')'; END $$;"), ['001.sql:2']],
       ['a DO block in another language', on("DO LANGUAGE plperl $$ spi_exec_query('ALTER TABLE docs DISABLE ROW LEVEL SECURITY'); $$;"), ['001.sql:2']],
       ['CALL of a procedure that runs dynamic SQL', on("CREATE PROCEDURE lock_down(t text) LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'ALTER TABLE ' || t || ' FORCE ROW LEVEL SECURITY'; END $$;", "CALL lock_down('docs');"), ['001.sql:3']],
-      ['in a later file', { '001_a.sql': TABLE, '002_b.sql': "SELECT 1;\nDO $$ BEGIN EXECUTE 'ALTER TABLE ' || 'docs' || ' ENABLE ROW LEVEL SECURITY'; END $$;" }, ['002_b.sql:2']],
+      ['in a later file', { '001_a.sql': TABLE, '002_b.sql': "SELECT 1;\nDO $$ BEGIN EXECUTE 'ALTER TABLE ' || current_setting('app.table') || ' ENABLE ROW LEVEL SECURITY'; END $$;" }, ['002_b.sql:2']],
     ] as const)('%s', async (_name, sql, expected) => {
       expect(await hits(sql)).toEqual(expected);
     });
