@@ -128,7 +128,9 @@ function runRules(catalog: Catalog, config: ResolvedConfig, scripts: Map<string,
   for (const rule of sqlRules) {
     const severity = configuredSeverity(config, rule.id, rule.optIn && !everyRule ? null : rule.severity);
     if (severity === null) continue;
-    for (const report of rule.check(context)) findings.push(toFinding(rule, report, severity));
+    // Unless the config sets the rule's severity, a report may carry its own (by consequence).
+    const configured = configuredSeverity(config, rule.id, null) !== null;
+    for (const report of rule.check(context)) findings.push(toFinding(rule, report, configured ? severity : (report.severity ?? severity)));
   }
   findings.sort(compareFindings);
   return { catalog, tenancy, findings, scripts };

@@ -20,6 +20,12 @@ export interface SqlRuleReport {
   object: string;
   /** Rewrites that fix it, offered as ESLint suggestions. */
   suggestions?: Suggestion[];
+  /**
+   * This report's severity when it differs from the rule's default by consequence (a SECURITY
+   * DEFINER function open to SQL injection is an error, a merely wide one a warning). A severity
+   * the config sets for the rule applies to every report.
+   */
+  severity?: Severity;
 }
 
 export interface SqlRule {
@@ -37,7 +43,7 @@ export interface SqlRule {
   check(context: SqlRuleContext): SqlRuleReport[];
 }
 
-export function toFinding(rule: SqlRule, report: SqlRuleReport, severity: Severity = rule.severity): Finding {
+export function toFinding(rule: SqlRule, report: SqlRuleReport, severity: Severity = report.severity ?? rule.severity): Finding {
   const finding: Finding = { ruleId: rule.id, severity, message: report.message, location: report.location, object: report.object };
   if (report.suggestions?.length) finding.suggestions = report.suggestions;
   return finding;

@@ -21,7 +21,14 @@ const rule: SqlRule = {
       const atLarge = tenantTablesAtLarge(fn, tenancy);
       if (atLarge.length > 0) problems.push(`it returns or changes rows of tenant table ${atLarge.join(', ')} at large instead of one row keyed by an argument`);
       if (problems.length === 0) return [];
-      return [{ message: `SECURITY DEFINER ${fn.kind} ${fn.schema}.${fn.name}(${fn.argTypes.join(', ')}) bypasses RLS and is not narrow: ${problems.join('; ')}.`, location: fn.createdAt, object: `${fn.schema}.${fn.name}(${fn.argTypes.join(',')})` }];
+      const signature = `${fn.schema}.${fn.name}(${fn.argTypes.join(', ')})`;
+      const object = `${fn.schema}.${fn.name}(${fn.argTypes.join(',')})`;
+      if (dynamic.length > 0) {
+        // SQL injection with the owner's rights: an error, not doctrine (SPEC section 4).
+        const callers = fn.executeGrantees.has('public') ? 'any role' : [...fn.executeGrantees].join(', ') || 'its owner';
+        return [{ message: `SECURITY DEFINER ${fn.kind} ${signature} runs SQL built from its input with its owner's rights, past RLS: ${callers} can inject SQL that reads or changes every tenant's rows. Problems: ${problems.join('; ')}.`, location: fn.createdAt, object, severity: 2 as const }];
+      }
+      return [{ message: `SECURITY DEFINER ${fn.kind} ${signature} bypasses RLS and is not narrow: ${problems.join('; ')}.`, location: fn.createdAt, object }];
     });
   },
 };

@@ -630,7 +630,7 @@ ruleTester.run('security-definer-narrow', rules['security-definer-narrow'], {
     {
       filename,
       code: lines(INVOICES_FOR_APP, '', invoiceTotal('text', "EXECUTE 'SELECT total FROM public.invoices WHERE id = ''' || p_id || '''' INTO result;")),
-      errors: [{ messageId: 'finding', line: 7, column: 1, data: { message: 'SECURITY DEFINER function public.invoice_total(text) bypasses RLS and is not narrow: it builds dynamic SQL from input (EXECUTE \'SELECT total FROM public.invoices WHERE id = \'\'\' || p_id || \'\'\'\'); use EXECUTE ... USING or format(\'%I\', \'%L\').' } }],
+      errors: [{ messageId: 'finding', line: 7, column: 1, data: { message: 'SECURITY DEFINER function public.invoice_total(text) runs SQL built from its input with its owner\'s rights, past RLS: app_user can inject SQL that reads or changes every tenant\'s rows. Problems: it builds dynamic SQL from input (EXECUTE \'SELECT total FROM public.invoices WHERE id = \'\'\' || p_id || \'\'\'\'); use EXECUTE ... USING or format(\'%I\', \'%L\').' } }],
     },
     {
       filename,

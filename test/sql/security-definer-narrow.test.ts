@@ -1,5 +1,5 @@
 /**
- * security-definer-narrow (warning): a SECURITY DEFINER function is a narrow hole: EXECUTE revoked
+ * security-definer-narrow (warning; an error for SQL built from input): a SECURITY DEFINER function is a narrow hole: EXECUTE revoked
  * from PUBLIC (functions are executable by PUBLIC by default) and granted to named roles, no dynamic
  * SQL built from input, and reads of tenant tables keyed by an argument.
  */
@@ -47,8 +47,20 @@ describe(RULE, () => {
 
     it('dynamic SQL by concatenation', async () => {
       const [finding] = (await checkSql(on(plpgsql("EXECUTE 'SELECT tenant_id FROM public.api_keys WHERE key = ''' || k || '''' INTO t;"), REVOKE))).filter((f) => f.ruleId === RULE);
-      expect(finding).toMatchObject({ severity: 1, location: { line: 2 } });
+      // SQL injection with the owner's rights: an error (SPEC section 4), unlike the other points.
+      expect(finding).toMatchObject({ severity: 2, location: { line: 2 } });
+      expect(finding!.message).toContain('runs SQL built from its input with its owner\'s rights, past RLS: app can inject SQL');
       expect(finding!.message).toContain('it builds dynamic SQL from input');
+    });
+
+    it('the injection is an error even when other points are warnings; a configured severity wins', async () => {
+      const sql = on(plpgsql("EXECUTE 'SELECT tenant_id FROM public.api_keys WHERE key = ' || k INTO t;"));
+      const [finding] = (await checkSql(sql)).filter((f) => f.ruleId === RULE);
+      expect(finding).toMatchObject({ severity: 2 });
+      expect(finding!.message).toContain('any role can inject SQL');
+      expect(finding!.message).toContain('EXECUTE is not revoked from PUBLIC');
+      expect((await checkSql(sql, { rules: { [RULE]: 'warn' } })).filter((f) => f.ruleId === RULE).map((f) => f.severity)).toEqual([1]);
+      expect((await checkSql(on(sqlFn()), { rules: { [RULE]: 'error' } })).filter((f) => f.ruleId === RULE).map((f) => f.severity)).toEqual([2]);
     });
 
     it('a whole tenant table returned at large', async () => {
