@@ -249,7 +249,23 @@ export class Tenancy {
     return this.bypassesRls(this.ownerOf(table));
   }
 
+  /**
+   * Does `role` read the table as its owner? PostgreSQL's ownership check counts the owner and
+   * every role that inherits it; null is the unnamed migration role, which owns what it created.
+   */
+  actsAsOwner(role: string | null, table: { owner: string | null }): boolean {
+    const owner = this.ownerOf(table);
+    if (role === owner) return true;
+    return role !== null && owner !== null && this.catalog.memberships(role, { inheritedOnly: true }).has(owner);
+  }
+
   // ---- policies ------------------------------------------------------------------------------
+
+  /** The table's policies that apply to `role`: TO PUBLIC, to it, or to a role it inherits (null: PUBLIC's only). */
+  policiesFor(tableKey: string, role: string | null): PolicyState[] {
+    const roles = role ? this.catalog.memberships(role, { inheritedOnly: true }) : new Set<string>();
+    return this.catalog.policiesOf(tableKey).filter((p) => p.roles.some((r) => r === 'public' || r === role || roles.has(r)));
+  }
 
   /** Does the policy apply to the application? With no app roles configured, every policy might. */
   policyApplies(policy: PolicyState): boolean {

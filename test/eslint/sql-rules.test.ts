@@ -832,7 +832,7 @@ ruleTester.run('view-security-invoker', rules['view-security-invoker'], {
     {
       filename,
       code: lines(INVOICES_PAID, '', 'CREATE VIEW unpaid_invoices AS', '  SELECT id, tenant_id, total FROM invoices WHERE paid_at IS NULL;'),
-      errors: [{ messageId: 'finding', line: 8, column: 1, endLine: 9, endColumn: 66, data: { message: 'View public.unpaid_invoices reads tenant table public.invoices with its owner\'s rights: unless the owner is subject to RLS, the app sees every tenant\'s rows through it. Create it WITH (security_invoker = true).' } }],
+      errors: [{ messageId: 'finding', line: 8, column: 1, endLine: 9, endColumn: 66, data: { message: 'View public.unpaid_invoices reads tenant table public.invoices with the rights and policies of its owner (the role that ran the migrations), not the app\'s: it is filtered only while the owner stays subject to RLS (FORCE kept, migrations never run as a superuser or BYPASSRLS role). Create it WITH (security_invoker = true).' } }],
     },
     {
       filename,

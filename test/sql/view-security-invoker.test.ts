@@ -31,12 +31,31 @@ describe(RULE, () => {
   });
 
   describe('errors', () => {
-    it('a view without security_invoker: error at the view, naming the tenant table', async () => {
-      const findings = (await checkSql(on('CREATE VIEW my_docs AS SELECT * FROM docs;'), GLOBAL)).filter((f) => f.ruleId === RULE);
+    it('a view without security_invoker over a table without FORCE: error at the view, naming the tenant table', async () => {
+      const sql = 'CREATE TABLE docs (id bigint, tenant_id uuid NOT NULL); ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\nCREATE VIEW my_docs AS SELECT * FROM docs;';
+      const findings = (await checkSql(sql, GLOBAL)).filter((f) => f.ruleId === RULE);
       expect(findings).toHaveLength(1);
       expect(findings[0]).toMatchObject({ severity: 2, location: { file: '001.sql', line: 2, column: 1 } });
-      expect(findings[0]!.message).toContain("View public.my_docs reads tenant table public.docs with its owner's rights");
+      expect(findings[0]!.message).toContain("View public.my_docs reads tenant table public.docs with its owner's rights: its owner owns public.docs, which has no FORCE ROW LEVEL SECURITY");
       expect(findings[0]!.message).toContain('Create it WITH (security_invoker = true).');
+    });
+
+    // Over a FORCE'd table the view's owner is filtered by the policies that apply to it.
+    const PIN = "USING (tenant_id = current_setting('app.current_tenant')::uuid)";
+    const forced = (policies: string, view = 'CREATE VIEW my_docs AS SELECT * FROM docs;') =>
+      `CREATE ROLE app NOLOGIN; CREATE ROLE reporter NOLOGIN; CREATE ROLE auditor NOLOGIN BYPASSRLS;\nCREATE TABLE docs (id bigint, tenant_id uuid NOT NULL); ALTER TABLE docs ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY; GRANT SELECT ON docs TO app, reporter, auditor;\n${policies}\n${view}\nGRANT SELECT ON my_docs TO app;`;
+    const APP = { appRoles: ['app'] };
+    it.each([
+      ['owner policies pin the rows (TO PUBLIC): warning', forced(`CREATE POLICY p ON docs ${PIN};`), 1, 'with the rights and policies of its owner'],
+      ['no policy applies to the owner (the view shows nothing): warning', forced(`CREATE POLICY p ON docs TO app ${PIN};`), 1, 'filtered only while the owner stays subject to RLS'],
+      ['a policy TO PUBLIC that admits every row: error naming it', forced(`CREATE POLICY p ON docs TO app ${PIN}; CREATE POLICY everyone ON docs FOR SELECT USING (true);`), 2, 'policy everyone on public.docs, which applies to its owner under FORCE, admits other tenants\' rows'],
+      ['owned by a BYPASSRLS role: error', forced(`CREATE POLICY p ON docs ${PIN};`, 'CREATE VIEW my_docs AS SELECT * FROM docs; ALTER VIEW my_docs OWNER TO auditor;'), 2, 'its owner auditor bypasses row-level security'],
+      ['owned by another role whose policy pins: warning', forced(`CREATE POLICY p ON docs TO app, reporter ${PIN};`, 'CREATE VIEW my_docs AS SELECT * FROM docs; ALTER VIEW my_docs OWNER TO reporter;'), 1, 'policies of its owner reporter'],
+      ['owned by another role with an open policy of its own: error (FORCE or not, RLS applies to it)', forced(`CREATE POLICY p ON docs TO app ${PIN}; CREATE POLICY reports ON docs FOR SELECT TO reporter USING (true);`, 'CREATE VIEW my_docs AS SELECT * FROM docs; ALTER VIEW my_docs OWNER TO reporter;'), 2, 'policy reports on public.docs, which applies to reporter, admits'],
+    ] as const)('%s', async (_name, sql, severity, text) => {
+      const findings = (await checkSql(sql, APP)).filter((f) => f.ruleId === RULE);
+      expect(findings.map((f) => f.severity)).toEqual([severity]);
+      expect(findings[0]!.message).toContain(text);
     });
 
     it('a materialized view over a tenant table', async () => {
