@@ -12,7 +12,8 @@
  */
 import type { PolicyCommand, TableState } from '../model/catalog.js';
 import type { AstNode } from '../sql/parse.js';
-import type { IdentityModel, Trust } from './identity.js';
+import type { IdentityModel, PinVerdict, Trust } from './identity.js';
+import { SessionStates } from './session-states.js';
 
 export type { PolicyCommand };
 export type RowCommand = Exclude<PolicyCommand, 'all'>;
@@ -65,7 +66,15 @@ export function policyExpression(policy: PolicyFacts, clause: 'using' | 'check')
 
 /** Evaluates the policies (already filtered to those that apply to the roles of interest). */
 export function evaluatePolicies<P extends PolicyFacts>(policies: readonly P[], identity: IdentityModel, guarded: GuardedTable): CommandVerdict<P>[] {
-  const pins = (expr: AstNode) => identity.pinsRow(expr, guarded.table, guarded.keyColumns);
+  let states: SessionStates | null = null;
+  // Structurally unpinned, but no session state lets it admit another tenant's row (PostgreSQL
+  // raises first, or the opening branch needs a state in which it is NULL): as good as pinned.
+  const pins = (expr: AstNode): PinVerdict => {
+    const verdict = identity.pinsRow(expr, guarded.table, guarded.keyColumns);
+    if (verdict.pinned) return verdict;
+    states ??= new SessionStates(identity, guarded.table, guarded.keyColumns);
+    return states.admitsForeignRow(expr) ? verdict : { pinned: true, trusts: [] };
+  };
   const nothing = (expr: AstNode | undefined) => expr !== undefined && identity.admitsNothing(expr, guarded.table);
   // An UPDATE writes only rows its USING lets it reach: when no state reaches any (every
   // permissive USING admits nothing, or a restrictive one does), its check admits no write.

@@ -28,7 +28,19 @@ interface Case {
   noForce?: boolean;
   /** Settings besides the tenant setting a session could set, with the values to try. */
   bypass?: Record<string, string[]>;
+  /** More literals to try as the tenant setting (besides 'all', '*', 'servicetenant'). */
+  literals?: string[];
+  /** The type of tenant_id (default uuid). */
+  tenantType?: keyof typeof TENANTS;
 }
+
+/** Tenant A's and B's keys for each tenant column type. */
+const TENANTS = {
+  uuid: { a: TENANT_A, b: TENANT_B },
+  int: { a: '1', b: '2' },
+  text: { a: 'acme', b: 'globex' },
+} as const;
+const tenants = (c: Case) => TENANTS[c.tenantType ?? 'uuid'];
 
 const PIN = `tenant_id = ${CTX}::uuid`;
 const CASES: Case[] = [
@@ -60,31 +72,54 @@ const CASES: Case[] = [
   { name: 'UPDATE USING open, check pinned, SELECT pinned', policies: `CREATE POLICY s ON t FOR SELECT TO app_user USING (${PIN});\nCREATE POLICY u ON t FOR UPDATE TO app_user USING (true) WITH CHECK (${PIN});` },
   { name: 'restrictive pin TO PUBLIC covers the owner', policies: `CREATE POLICY app ON t TO app_user USING (${PIN}) WITH CHECK (${PIN});\nCREATE POLICY own ON t TO mig_owner USING (true);\nCREATE POLICY pin ON t AS RESTRICTIVE USING (${PIN}) WITH CHECK (${PIN});` },
   { name: 'no FORCE: the owner bypasses', policies: `CREATE POLICY p ON t TO app_user USING (${PIN}) WITH CHECK (${PIN});`, noForce: true },
+  // Session states in which PostgreSQL raises before a branch could open the table (issue item 1).
+  { name: 'IS NULL of a setting read without missing_ok (raises when unset)', policies: `CREATE POLICY p ON t TO app_user USING (${CTX} IS NULL OR ${PIN});` },
+  { name: "a magic literal after a pin whose cast raises on it ('all'::uuid)", policies: `CREATE POLICY p ON t TO app_user USING (${PIN} OR ${CTX} = 'all');` },
+  { name: 'a magic literal before the pin (reached first)', policies: `CREATE POLICY p ON t TO app_user USING (${CTX} = 'all' OR ${PIN});` },
+  { name: "an empty-setting branch after a pin whose cast raises on ''", policies: `CREATE POLICY p ON t TO app_user USING (${PIN} OR ${CTX} = '');` },
+  { name: "an empty-setting branch after a text comparison (no raise)", policies: `CREATE POLICY p ON t TO app_user USING (tenant_id::text = ${CTX} OR ${CTX} = '');` },
+  { name: 'the setting cast to uuid IS NULL, without missing_ok', policies: `CREATE POLICY p ON t TO app_user USING (${CTX}::uuid IS NULL OR ${PIN});` },
+  { name: 'the setting cast to uuid IS NULL, with missing_ok (NULL when unset)', policies: `CREATE POLICY p ON t TO app_user USING (${CTX_OK}::uuid IS NULL OR ${PIN});` },
+  { name: "NULLIF(setting, '') IS NULL (NULL when empty)", policies: `CREATE POLICY p ON t TO app_user USING (nullif(${CTX}, '') IS NULL OR ${PIN});` },
+  { name: 'COALESCE falling back to the row\'s own key', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id = coalesce(nullif(${CTX_OK}, '')::uuid, tenant_id));` },
+  { name: "CASE that answers false for the empty setting", policies: `CREATE POLICY p ON t TO app_user USING (CASE WHEN ${CTX} = '' THEN false ELSE ${PIN} END);` },
+  { name: 'a nil-uuid service tenant compared after the cast', policies: `CREATE POLICY p ON t TO app_user USING (${PIN} OR ${CTX_OK}::uuid = '00000000-0000-0000-0000-000000000000');`, literals: ['00000000-0000-0000-0000-000000000000'] },
+  { name: 'a bypass setting read without missing_ok', policies: `CREATE POLICY p ON t TO app_user USING (${PIN} OR current_setting('app.bypass') = 'on');`, bypass: { 'app.bypass': ['on'] } },
+  { name: 'a bypass setting cast to boolean first', policies: `CREATE POLICY p ON t TO app_user USING (current_setting('app.bypass')::boolean OR ${PIN});`, bypass: { 'app.bypass': ['on'] } },
+  { name: "a conjunction that raises before the magic literal", policies: `CREATE POLICY p ON t TO app_user USING ((${CTX} <> '' AND ${PIN}) OR ${CTX} = 'all');` },
+  { name: 'a negated inequality', policies: `CREATE POLICY p ON t TO app_user USING (NOT (tenant_id <> ${CTX}::uuid));` },
+  { name: 'IS NOT DISTINCT FROM the setting with missing_ok', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id IS NOT DISTINCT FROM ${CTX_OK}::uuid);` },
+  // Integer and text tenant keys: 'all'::int raises like 'all'::uuid; text never raises.
+  { name: "int tenant: a magic literal after a pin whose cast raises ('all'::int)", tenantType: 'int', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id = ${CTX}::int OR ${CTX} = 'all');` },
+  { name: 'int tenant: 0 as a service tenant', tenantType: 'int', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id = ${CTX}::int OR ${CTX}::int = 0);`, literals: ['0'] },
+  { name: "text tenant: a magic literal after the pin (nothing raises)", tenantType: 'text', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id = ${CTX} OR ${CTX} = 'all');` },
+  { name: "text tenant: an empty-setting CASE", tenantType: 'text', policies: `CREATE POLICY p ON t TO app_user USING (CASE WHEN ${CTX} = '' THEN false ELSE tenant_id = ${CTX} END);` },
 ];
 
 /** The states a session of `role` can be in, as settings to apply. */
 function states(c: Case): { label: string; settings: Record<string, string> }[] {
   const out: { label: string; settings: Record<string, string> }[] = [
-    { label: 'own tenant', settings: { [SETTING]: TENANT_A } },
+    { label: 'own tenant', settings: { [SETTING]: tenants(c).a } },
     { label: 'empty', settings: { [SETTING]: '' } },
   ];
-  for (const literal of ['all', '*', 'servicetenant']) out.push({ label: `literal ${literal}`, settings: { [SETTING]: literal } });
+  for (const literal of ['all', '*', 'servicetenant', ...(c.literals ?? [])]) out.push({ label: `literal ${literal}`, settings: { [SETTING]: literal } });
   for (const [name, values] of Object.entries(c.bypass ?? {})) {
-    for (const v of values) out.push({ label: `own tenant + ${name}=${v}`, settings: { [SETTING]: TENANT_A, [name]: v } });
+    for (const v of values) out.push({ label: `own tenant + ${name}=${v}`, settings: { [SETTING]: tenants(c).a, [name]: v } });
   }
   return out;
 }
 
 /** Tenant B's row as the superuser sees it inside the current transaction. */
 async function truthOfB(c: pg.Client): Promise<{ present: boolean; body: string | null; tenant: string | null }> {
+  // tenant_id read as text, whatever its type.
   await c.query('SAVEPOINT truth');
   await c.query('SET LOCAL ROLE NONE');
-  const { rows } = await c.query<{ body: string; tenant_id: string }>('SELECT body, tenant_id FROM t WHERE id = 2');
+  const { rows } = await c.query<{ body: string; tenant_id: string }>('SELECT body, tenant_id::text AS tenant_id FROM t WHERE id = 2');
   await c.query('ROLLBACK TO SAVEPOINT truth');
   return { present: rows.length > 0, body: rows[0]?.body ?? null, tenant: rows[0]?.tenant_id ?? null };
 }
 
-async function changedB(c: pg.Client, sql: string): Promise<boolean> {
+async function changedB(c: pg.Client, sql: string, tenantB: string): Promise<boolean> {
   await c.query('SAVEPOINT cmd');
   try {
     await c.query(sql);
@@ -94,26 +129,28 @@ async function changedB(c: pg.Client, sql: string): Promise<boolean> {
   }
   const b = await truthOfB(c);
   await c.query('ROLLBACK TO SAVEPOINT cmd');
-  return !b.present || b.body !== 'b' || b.tenant !== TENANT_B;
+  return !b.present || b.body !== 'b' || b.tenant !== tenantB;
 }
 
 /** Every way `role` reaches tenant B's row, or moves tenant A's row, in any state: [] when safe. */
 async function leaks(db: ScratchDatabase, role: string, c: Case): Promise<string[]> {
   const found: string[] = [];
+  const { a: A, b: B } = tenants(c);
+  const changed = (client: pg.Client, sql: string) => changedB(client, sql, B);
   const probe = async (label: string, client: pg.Client) => {
       const tag = (what: string) => found.push(`${role} ${label}: ${what}`);
       const select = await attempt(client, 'SELECT id FROM t WHERE id = 2');
       if (select.code === 'ok' && select.rowCount > 0) tag('reads B');
-      const insert = await attempt(client, `INSERT INTO t (id, tenant_id, body) VALUES (3, '${TENANT_B}', 'planted')`);
+      const insert = await attempt(client, `INSERT INTO t (id, tenant_id, body) VALUES (3, '${B}', 'planted')`);
       if (insert.code === 'ok') tag('inserts for B');
-      if (await changedB(client, "UPDATE t SET body = 'x' WHERE id = 2")) tag('updates B (WHERE)');
-      if (await changedB(client, "UPDATE t SET body = 'x'")) tag('updates B (no WHERE)');
-      if (await changedB(client, 'DELETE FROM t WHERE id = 2')) tag('deletes B (WHERE)');
-      if (await changedB(client, 'DELETE FROM t')) tag('deletes B (no WHERE)');
-      if (await changedB(client, `UPDATE t SET tenant_id = '${TENANT_A}'`)) tag('pulls B into A');
-      const move = await attempt(client, `UPDATE t SET tenant_id = '${TENANT_B}' WHERE id = 1 RETURNING id`);
+      if (await changed(client, "UPDATE t SET body = 'x' WHERE id = 2")) tag('updates B (WHERE)');
+      if (await changed(client, "UPDATE t SET body = 'x'")) tag('updates B (no WHERE)');
+      if (await changed(client, 'DELETE FROM t WHERE id = 2')) tag('deletes B (WHERE)');
+      if (await changed(client, 'DELETE FROM t')) tag('deletes B (no WHERE)');
+      if (await changed(client, `UPDATE t SET tenant_id = '${A}'`)) tag('pulls B into A');
+      const move = await attempt(client, `UPDATE t SET tenant_id = '${B}' WHERE id = 1 RETURNING id`);
       if (move.code === 'ok' && move.rowCount > 0) tag('moves its row to B (WHERE)');
-      if (await movedA(client)) tag('moves its rows to B (no WHERE)');
+      if (await movedA(client, B)) tag('moves its rows to B (no WHERE)');
   };
   for (const state of states(c)) await db.asRole(role, state.settings, (client) => probe(state.label, client));
   // Never set: a fresh connection (after a transaction-local set_config, a session holds '' instead).
@@ -131,24 +168,24 @@ async function leaks(db: ScratchDatabase, role: string, c: Case): Promise<string
 }
 
 /** Does `UPDATE t SET tenant_id = B` (no WHERE, no RETURNING) move tenant A's row? */
-async function movedA(c: pg.Client): Promise<boolean> {
+async function movedA(c: pg.Client, B: string): Promise<boolean> {
   await c.query('SAVEPOINT cmd');
   try {
-    await c.query(`UPDATE t SET tenant_id = '${TENANT_B}'`);
+    await c.query(`UPDATE t SET tenant_id = '${B}'`);
   } catch {
     await c.query('ROLLBACK TO SAVEPOINT cmd');
     return false;
   }
   await c.query('SAVEPOINT truth');
   await c.query('SET LOCAL ROLE NONE');
-  const { rows } = await c.query<{ tenant_id: string }>('SELECT tenant_id FROM t WHERE id = 1');
+  const { rows } = await c.query<{ tenant_id: string }>('SELECT tenant_id::text AS tenant_id FROM t WHERE id = 1');
   await c.query('ROLLBACK TO SAVEPOINT truth');
   await c.query('ROLLBACK TO SAVEPOINT cmd');
-  return rows[0]?.tenant_id === TENANT_B;
+  return rows[0]?.tenant_id === B;
 }
 
 function migration(c: Case): string {
-  return `CREATE TABLE t (id int PRIMARY KEY, tenant_id uuid NOT NULL, body text, is_public boolean NOT NULL DEFAULT false);
+  return `CREATE TABLE t (id int PRIMARY KEY, tenant_id ${c.tenantType ?? 'uuid'} NOT NULL, body text, is_public boolean NOT NULL DEFAULT false);
 ALTER TABLE t ENABLE ROW LEVEL SECURITY;
 ${c.noForce ? '' : 'ALTER TABLE t FORCE ROW LEVEL SECURITY;'}
 ${c.policies}
@@ -162,7 +199,7 @@ describe('policy semantics: check agrees with PostgreSQL', () => {
       await db.query(ROLES_SQL);
       await db.query(`SET ROLE mig_owner;\n${sql}\nRESET ROLE;`);
       // Tenant B's row is flagged public: a row flag admits it to everyone, as the analysis says.
-      await db.query(`INSERT INTO t (id, tenant_id, body, is_public) VALUES (1, '${TENANT_A}', 'a', false), (2, '${TENANT_B}', 'b', true)`);
+      await db.query(`INSERT INTO t (id, tenant_id, body, is_public) VALUES (1, '${tenants(c).a}', 'a', false), (2, '${tenants(c).b}', 'b', true)`);
       return [...(await leaks(db, 'app_user', c)), ...(await leaks(db, 'mig_owner', c))];
     });
     const errors = (await checkSql(sql, { appRoles: ['app_user'], migrationRole: 'mig_owner' })).filter((f) => f.severity === 2).map((f) => `${f.ruleId}@${f.location.line}`);

@@ -21,6 +21,10 @@ describe(RULE, () => {
     it.each([
       ['pinned USING and WITH CHECK', `CREATE POLICY p ON docs USING (${PIN}) WITH CHECK (${PIN});`],
       ['USING reused as the check (ALL without WITH CHECK)', `CREATE POLICY p ON docs USING (${PIN});`],
+      // The pin raises first in every state the other branch needs: unset (42704), '' and 'all' (22P02).
+      ['an IS NULL branch after a pin that raises when unset', `CREATE POLICY p ON docs USING (${PIN} OR current_setting('app.current_tenant', true) IS NULL);`],
+      ["a magic literal after a pin whose cast raises on it", `CREATE POLICY p ON docs USING (${PIN} OR current_setting('app.current_tenant') IN ('all', ''));`],
+      ['an IS NULL test of a setting read without missing_ok', `CREATE POLICY p ON docs USING (current_setting('app.current_tenant') IS NULL OR ${PIN});`],
       ['missing_ok: NULL when unset admits nothing', "CREATE POLICY p ON docs USING (tenant_id = current_setting('app.current_tenant', true)::uuid);"],
       ['cast on the column side', "CREATE POLICY p ON docs USING (tenant_id::text = current_setting('app.current_tenant'));"],
       ['cast with CAST()', "CREATE POLICY p ON docs USING (tenant_id = CAST(current_setting('app.current_tenant', true) AS uuid));"],
@@ -89,7 +93,9 @@ describe(RULE, () => {
 
     it.each([
       ['bypass setting OR-ed in', `CREATE POLICY p ON docs USING (${PIN} OR current_setting('app.bypass_rls', true) = 'on');`],
-      ['OR current_setting(...) IS NULL', `CREATE POLICY p ON docs USING (${PIN} OR current_setting('app.current_tenant', true) IS NULL);`],
+      ['OR current_setting(...) IS NULL', "CREATE POLICY p ON docs USING (tenant_id = current_setting('app.current_tenant', true)::uuid OR current_setting('app.current_tenant', true) IS NULL);"],
+      ["OR current_setting(...) = '' after a text comparison", "CREATE POLICY p ON docs USING (tenant_id::text = current_setting('app.current_tenant') OR current_setting('app.current_tenant') = '');"],
+      ["an opener first, before the branch that raises", "CREATE POLICY p ON docs USING (current_setting('app.current_tenant') = 'all' OR tenant_id = current_setting('app.current_tenant')::uuid);"],
       ['coalesce(..., true)', "CREATE POLICY p ON docs USING (coalesce(tenant_id = current_setting('app.current_tenant', true)::uuid, true));"],
       ['OR true', `CREATE POLICY p ON docs USING (${PIN} OR true);`],
       ['an unrelated predicate', 'CREATE POLICY p ON docs USING (owner_id IS NOT NULL);'],
