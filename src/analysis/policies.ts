@@ -81,7 +81,7 @@ export function evaluatePolicies<P extends PolicyFacts>(policies: readonly P[], 
   const updates = policies.filter((p) => p.command === 'all' || p.command === 'update');
   const updateReachesNothing =
     updates.filter((p) => p.permissive).every((p) => p.using === null || nothing(p.using)) || updates.some((p) => !p.permissive && nothing(p.using ?? undefined));
-  return CHECKS.map(({ command, clause }) => {
+  const verdicts = CHECKS.map(({ command, clause }): CommandVerdict<P> => {
     if (command === 'update' && clause === 'check' && updateReachesNothing) return { command, clause, pinned: true, admitsNothing: true, openers: [], trusts: [] };
     const relevant = policies.filter((p) => p.command === 'all' || p.command === command);
     const permissive = relevant.filter((p) => p.permissive).map((p) => ({ policy: p, expr: policyExpression(p, clause) }));
@@ -102,6 +102,38 @@ export function evaluatePolicies<P extends PolicyFacts>(policies: readonly P[], 
     });
     return { command, clause, pinned: openers.length === 0, admitsNothing: false, openers, trusts: openers.length === 0 ? trusts : [] };
   });
+  states ??= new SessionStates(identity, guarded.table, guarded.keyColumns);
+  return judgeUpdateTogether(verdicts, updates, states);
+}
+
+/**
+ * An UPDATE writes a row only when, in one session state, USING lets it reach the row and the
+ * check accepts the new row. So a USING that reaches other tenants' rows only in states where no
+ * check accepts anything, and a check that accepts other tenants' rows only in states where USING
+ * reaches nothing, open nothing (issue "Exact policy semantics", item 2): PostgreSQL raises
+ * "new row violates row-level security policy", or finds no row to update.
+ */
+function judgeUpdateTogether<P extends PolicyFacts>(verdicts: CommandVerdict<P>[], updates: readonly P[], states: SessionStates): CommandVerdict<P>[] {
+  const using = verdicts.find((v) => v.command === 'update' && v.clause === 'using')!;
+  const check = verdicts.find((v) => v.command === 'update' && v.clause === 'check')!;
+  if (using.openers.length === 0 && check.openers.length === 0) return verdicts;
+  const exprs = (clause: 'using' | 'check') => updates.filter((p) => p.permissive).flatMap((p) => policyExpression(p, clause) ?? []);
+  const all = [...exprs('using'), ...exprs('check')];
+  const union = (list: readonly AstNode[], row: 'foreign' | 'any') => {
+    const out = new Set<string>();
+    for (const e of list) for (const s of states.admittingStates(e, row, all)) out.add(s);
+    return out;
+  };
+  const meets = (a: Set<string>, b: Set<string>) => [...a].some((s) => b.has(s));
+  const closed = (v: CommandVerdict<P>): CommandVerdict<P> => ({ ...v, pinned: true, openers: [], trusts: [] });
+  const clauseOf = (v: CommandVerdict<P>) => v.openers.flatMap((o) => policyExpression(o.policy, v.clause) ?? []);
+  let usingOut = using;
+  let checkOut = check;
+  // USING reaches another tenant's row: a leak only where some check accepts some new row.
+  if (using.openers.length > 0 && !meets(union(clauseOf(using), 'foreign'), union(exprs('check'), 'any'))) usingOut = closed(using);
+  // The check accepts another tenant's row: a leak only where USING reaches some row.
+  if (check.openers.length > 0 && !meets(union(clauseOf(check), 'foreign'), union(exprs('using'), 'any'))) checkOut = closed(check);
+  return verdicts.map((v) => (v === using ? usingOut : v === check ? checkOut : v));
 }
 
 /** How a command and clause read in a finding's message. */

@@ -42,11 +42,17 @@ type Val =
   /** The foreign row's key column. */
   | { k: 'key'; column: string }
   /** A value this does not know (another column, a value the session chose, an unread function). */
-  | { k: 'any' };
+  | { k: 'any'; nonNull?: boolean };
 
-type State = { kind: 'own' } | { kind: 'bypass' } | { kind: 'literal'; value: string } | { kind: 'empty' } | { kind: 'unset' };
+/**
+ * `pooled`: the custom settings other than the identity hold '' instead of being unset (a pooled
+ * connection on which some transaction once set them locally).
+ */
+type State = ({ kind: 'own' } | { kind: 'bypass' } | { kind: 'literal'; value: string } | { kind: 'empty' } | { kind: 'unset' }) & { pooled?: boolean };
 
 const ANY: Val = { k: 'any' };
+/** A value the session chose for a setting with SET / set_config: some string, never NULL. */
+const CHOSEN: Val = { k: 'any', nonNull: true };
 const RAISE: Val = { k: 'raise' };
 const NULL: Val = { k: 'const', v: null };
 
@@ -133,13 +139,58 @@ export class SessionStates {
    * state? `false` only when every state gives false, NULL or an error for every such row.
    */
   admitsForeignRow(expr: AstNode): boolean {
-    return this.states(expr).some((s) => {
-      const t = this.truth(expr, s);
-      return t === 'T' || t === 'M';
-    });
+    return this.admittingStates(expr, 'foreign').size > 0;
   }
 
-  private states(expr: AstNode): State[] {
+  /**
+   * The states (by label: `own`, `bypass`, `empty`, `unset`, `literal:L`) in which `expr` may
+   * admit a row of another tenant (`foreign`) or any row at all (`any`: the key is unknown, so
+   * the own tenant's rows count). The literal states are those of `expr` and of `alongside`, so
+   * two expressions judged together (an UPDATE's USING and its check) share one set of states.
+   */
+  admittingStates(expr: AstNode, row: 'foreign' | 'any', alongside: readonly AstNode[] = []): Set<string> {
+    const out = new Set<string>();
+    this.anyRow = row === 'any';
+    this.oneOtherSetting = this.otherSettings([expr, ...alongside]).size <= 1;
+    try {
+      for (const s of this.states([expr, ...alongside])) {
+        const t = this.truth(expr, s);
+        if (t === 'T' || t === 'M') out.add((s.kind === 'literal' ? `literal:${s.value}` : s.kind) + (s.pooled ? '+pooled' : ''));
+      }
+    } finally {
+      this.anyRow = false;
+    }
+    return out;
+  }
+
+  /** While set, the row is any row (its key unknown), not one of another tenant. */
+  private anyRow = false;
+  /** The expressions judged read at most one custom setting besides the identity ones. */
+  private oneOtherSetting = false;
+
+  /** The custom settings other than the identity ones that `exprs` read by name. */
+  private otherSettings(exprs: readonly AstNode[]): Set<string> {
+    const out = new Set<string>();
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) n.forEach(walk);
+      else if (n && typeof n === 'object') {
+        const o = n as AstNode;
+        const fn = o.FuncCall ? names(o.FuncCall.funcname).pop()?.toLowerCase() : undefined;
+        if (fn === 'current_setting') {
+          const arg = unwrap(o.FuncCall.args?.[0]);
+          const name = arg?.[0] === 'A_Const' ? constOf(arg[1]) : ANY;
+          // A name this cannot read counts as another setting.
+          out.add(name.k === 'const' && typeof name.v === 'string' ? name.v : '?');
+          if (name.k === 'const' && typeof name.v === 'string' && this.identity.isIdentitySetting(name.v)) out.delete(name.v);
+        }
+        for (const k in o) walk(o[k]);
+      }
+    };
+    walk(exprs);
+    return out;
+  }
+
+  private states(exprs: readonly AstNode[]): State[] {
     const literals = new Set<string>();
     const walk = (n: unknown): void => {
       if (Array.isArray(n)) n.forEach(walk);
@@ -151,8 +202,9 @@ export class SessionStates {
         for (const k in o) walk(o[k]);
       }
     };
-    walk(expr);
-    return [{ kind: 'own' }, { kind: 'bypass' }, { kind: 'empty' }, { kind: 'unset' }, ...[...literals].map((value) => ({ kind: 'literal' as const, value }))];
+    walk(exprs);
+    const base: State[] = [{ kind: 'own' }, { kind: 'empty' }, { kind: 'unset' }, ...[...literals].map((value) => ({ kind: 'literal' as const, value }))];
+    return [...base, ...base.map((s) => ({ ...s, pooled: true })), { kind: 'bypass' }];
   }
 
   private truth(expr: AstNode | null | undefined, s: State): Truth {
@@ -189,7 +241,7 @@ export class SessionStates {
         if (v.k === 'raise') return 'E';
         if (v.k === 'const') return (v.v === null) === isNull ? 'T' : 'F';
         if (v.k === 'own') return isNull ? 'F' : 'T';
-        if (v.k === 'key' && this.table?.columns.get(v.column)?.notNull) return isNull ? 'F' : 'T';
+        if ((v.k === 'key' && this.table?.columns.get(v.column)?.notNull) || (v.k === 'any' && v.nonNull)) return isNull ? 'F' : 'T';
         return 'M';
       }
       case 'BooleanTest': {
@@ -203,7 +255,7 @@ export class SessionStates {
       case 'SubLink': {
         if (n.subLinkType === 'EXPR_SUBLINK') return truthOf(this.value(expr, s));
         // EXISTS / IN subqueries: keyed to the identity, they hold no row of another tenant.
-        if (this.identity.pinsRow(expr, this.table, [...this.keys]).pinned) return 'F';
+        if (!this.anyRow && this.identity.pinsRow(expr, this.table, [...this.keys]).pinned) return 'F';
         if (n.subLinkType === 'ANY_SUBLINK' && this.value(n.testexpr, s).k === 'raise') return 'E';
         return 'M';
       }
@@ -211,7 +263,7 @@ export class SessionStates {
         const v = this.value(expr, s);
         if (v.k !== 'any') return truthOf(v);
         // A boolean function the identity model reads as a membership test of the row's key.
-        return this.identity.pinsRow(expr, this.table, [...this.keys]).pinned ? 'F' : 'M';
+        return !this.anyRow && this.identity.pinsRow(expr, this.table, [...this.keys]).pinned ? 'F' : 'M';
       }
       default:
         return truthOf(this.value(expr, s));
@@ -264,7 +316,7 @@ export class SessionStates {
     if (v.k === 'own') return true;
     if (v.k === 'const') return v.v !== null;
     if (v.k === 'key') return !!this.table?.columns.get(v.column)?.notNull;
-    return false;
+    return v.k === 'any' && !!v.nonNull;
   }
 
   private equal(a: Val, b: Val): Truth {
@@ -275,6 +327,9 @@ export class SessionStates {
     if (a.k === 'key' && b.k === 'key') return a.column === b.column ? 'T' : 'M';
     // The row belongs to another tenant: its key is not the own tenant's.
     if ((a.k === 'key' && b.k === 'own') || (a.k === 'own' && b.k === 'key')) return 'F';
+    // A key of a typed column never equals text its type cannot hold (`tenant_id::text = 'all'`
+    // for a uuid column).
+    if ((a.k === 'key' && b.k === 'const' && !this.keyCanHold(a.column, b.v)) || (b.k === 'key' && a.k === 'const' && !this.keyCanHold(b.column, a.v))) return 'F';
     // The own tenant is a tenant, not one of the policy's literals.
     if ((a.k === 'own' && b.k === 'const') || (a.k === 'const' && b.k === 'own')) return 'F';
     // A key compared with the identity a state holds ('' or a claimed literal): that is the
@@ -296,7 +351,7 @@ export class SessionStates {
       case 'ColumnRef': {
         const fields = names(n.fields);
         const column = fields[fields.length - 1];
-        if (column && this.keys.has(column)) return { k: 'key', column };
+        if (column && this.keys.has(column) && !this.anyRow) return { k: 'key', column };
         return ANY;
       }
       case 'CoalesceExpr': {
@@ -304,17 +359,21 @@ export class SessionStates {
           const v = this.value(a, s);
           if (v.k === 'const' && v.v === null) continue;
           // A value that may be NULL: the fallbacks after it may be used too; say "any".
-          if (v.k === 'any' || (v.k === 'key' && !this.nonNull(v))) return v.k === 'key' ? ANY : this.fallbacksRaise((n.args ?? []) as AstNode[], a, s);
+          if (this.nonNull(v)) return v;
+          if (v.k === 'any' || v.k === 'key') return v.k === 'key' ? ANY : this.fallbacksRaise((n.args ?? []) as AstNode[], a, s);
           return v;
         }
         return NULL;
       }
       case 'CaseExpr':
         return valOf(this.caseTruth(n, s));
+      case 'A_Expr':
+        // NULLIF(a, b) parses as an A_Expr: a value, not a truth.
+        if (n.kind === 'AEXPR_NULLIF') return this.nullif(this.value(n.lexpr, s), this.value(n.rexpr, s));
+        return valOf(this.truth(expr, s));
       case 'BoolExpr':
       case 'NullTest':
       case 'BooleanTest':
-      case 'A_Expr':
         return valOf(this.truth(expr, s));
       case 'SubLink': {
         if (n.subLinkType === 'EXPR_SUBLINK') {
@@ -375,16 +434,13 @@ export class SessionStates {
         if (s.kind === 'empty') return { k: 'const', v: '', id: true };
         return unset();
       }
-      // Another custom setting: unset, except in the bypass state, where the session chose it.
-      return s.kind === 'bypass' ? ANY : unset();
+      // Another custom setting: unset ('' on a pooled connection), except in the bypass state,
+      // where the session chose it.
+      // With one such setting the chosen value is a string; with several, the session may set
+      // some and leave others unset, so each may also be NULL.
+      return s.kind === 'bypass' ? (this.oneOtherSetting ? CHOSEN : ANY) : s.pooled ? { k: 'const', v: '' } : unset();
     }
-    if (last === 'nullif' && catalogFn && args.length === 2) {
-      const a = this.value(args[0], s);
-      const b = this.value(args[1], s);
-      if (a.k === 'raise' || b.k === 'raise') return RAISE;
-      const eq = this.equal(a, b);
-      return eq === 'T' ? NULL : eq === 'F' || eq === 'N' ? a : ANY;
-    }
+    if (last === 'nullif' && catalogFn && args.length === 2) return this.nullif(this.value(args[0], s), this.value(args[1], s));
     if (['lower', 'upper', 'btrim', 'trim', 'text'].includes(last) && catalogFn && args.length === 1) {
       const a = this.value(args[0], s);
       if (a.k === 'const' && typeof a.v === 'string') return { ...a, v: last === 'lower' ? a.v.toLowerCase() : last === 'upper' ? a.v.toUpperCase() : last === 'text' ? a.v : a.v.trim() };
@@ -401,6 +457,21 @@ export class SessionStates {
       return NULL;
     }
     return ANY;
+  }
+
+  /** Can the key column hold a value that reads as `v` (as text)? */
+  private keyCanHold(column: string, v: string | number | boolean | null): boolean {
+    const type = this.table?.columns.get(column)?.type;
+    const text = String(v).trim();
+    if (type === 'uuid') return UUID_TEXT.test(text);
+    if (type === 'int2' || type === 'int4' || type === 'int8') return /^[+-]?\d+$/.test(text);
+    return true;
+  }
+
+  private nullif(a: Val, b: Val): Val {
+    if (a.k === 'raise' || b.k === 'raise') return RAISE;
+    const eq = this.equal(a, b);
+    return eq === 'T' ? NULL : eq === 'F' || eq === 'N' ? a : ANY;
   }
 
   private cast(v: Val, type: string, array: boolean): Val {

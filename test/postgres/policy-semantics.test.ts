@@ -8,41 +8,9 @@
  * Commands: SELECT; INSERT; UPDATE and DELETE with and without WHERE; moving an own row to
  * another tenant; pulling every row into the own tenant.
  */
-import pg from 'pg';
-
-const pgClient = pg.Client;
 import { describe, expect, it } from 'vitest';
-import { checkSql } from '../support/check-sql.js';
-import { withScratchDatabase, type ScratchDatabase } from '../support/pg.js';
-import { ROLES_SQL, TENANT_A, TENANT_B, attempt } from './helpers.js';
+import { CTX, CTX_OK, PIN, judge, type Case } from './policy-harness.js';
 
-const SETTING = 'app.current_tenant';
-const CTX = `current_setting('${SETTING}')`;
-const CTX_OK = `current_setting('${SETTING}', true)`;
-
-interface Case {
-  name: string;
-  /** Policy statements on table t (id int, tenant_id uuid NOT NULL, body text, is_public boolean). */
-  policies: string;
-  /** No FORCE: the owner bypasses (default: FORCE on). */
-  noForce?: boolean;
-  /** Settings besides the tenant setting a session could set, with the values to try. */
-  bypass?: Record<string, string[]>;
-  /** More literals to try as the tenant setting (besides 'all', '*', 'servicetenant'). */
-  literals?: string[];
-  /** The type of tenant_id (default uuid). */
-  tenantType?: keyof typeof TENANTS;
-}
-
-/** Tenant A's and B's keys for each tenant column type. */
-const TENANTS = {
-  uuid: { a: TENANT_A, b: TENANT_B },
-  int: { a: '1', b: '2' },
-  text: { a: 'acme', b: 'globex' },
-} as const;
-const tenants = (c: Case) => TENANTS[c.tenantType ?? 'uuid'];
-
-const PIN = `tenant_id = ${CTX}::uuid`;
 const CASES: Case[] = [
   { name: 'pinned USING and WITH CHECK', policies: `CREATE POLICY p ON t TO app_user USING (${PIN}) WITH CHECK (${PIN});` },
   { name: 'pinned, missing_ok', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id = ${CTX_OK}::uuid);` },
@@ -94,115 +62,19 @@ const CASES: Case[] = [
   { name: 'int tenant: 0 as a service tenant', tenantType: 'int', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id = ${CTX}::int OR ${CTX}::int = 0);`, literals: ['0'] },
   { name: "text tenant: a magic literal after the pin (nothing raises)", tenantType: 'text', policies: `CREATE POLICY p ON t TO app_user USING (tenant_id = ${CTX} OR ${CTX} = 'all');` },
   { name: "text tenant: an empty-setting CASE", tenantType: 'text', policies: `CREATE POLICY p ON t TO app_user USING (CASE WHEN ${CTX} = '' THEN false ELSE tenant_id = ${CTX} END);` },
+  // USING and the UPDATE check judged in the same state (issue "Exact policy semantics", item 2).
+  { name: 'UPDATE USING open only when the tenant is empty, where the check accepts nothing', policies: `CREATE POLICY s ON t FOR SELECT TO app_user USING (${PIN});\nCREATE POLICY u ON t FOR UPDATE TO app_user USING (coalesce(${CTX_OK}, '') = '') WITH CHECK (tenant_id = nullif(${CTX_OK}, '')::uuid);` },
+  { name: 'UPDATE check open only with a bypass setting, under which USING reaches nothing', policies: `CREATE POLICY s ON t FOR SELECT TO app_user USING (${PIN});\nCREATE POLICY u ON t FOR UPDATE TO app_user USING (${PIN} AND current_setting('app.bypass', true) IS NULL) WITH CHECK (current_setting('app.bypass', true) = 'on');`, bypass: { 'app.bypass': ['on'] } },
+  // Other settings on a pooled connection hold '' once any transaction set them locally.
+  { name: "a negated bypass test: '' on a pooled connection is not 'on'", policies: `CREATE POLICY p ON t TO app_user USING (${CTX_OK} = 'all' AND NOT (current_setting('app.bypass', true) = 'on'));`, bypass: { 'app.bypass': ['on'] } },
+  { name: "a bypass setting negated as a boolean: 'off' opens it", policies: `CREATE POLICY p ON t TO app_user USING (${PIN} OR NOT current_setting('app.bypass', true)::boolean);`, bypass: { 'app.bypass': ['on', 'off'] } },
+  // A row flag on a new row: the INSERT may set it.
+  { name: 'INSERT check admits flagged rows in a literal state', policies: `CREATE POLICY s ON t FOR SELECT TO app_user USING (${PIN});\nCREATE POLICY i ON t FOR INSERT TO app_user WITH CHECK (CASE WHEN is_public THEN ${CTX_OK} = 'all' ELSE ${PIN} END);` },
 ];
-
-/** The states a session of `role` can be in, as settings to apply. */
-function states(c: Case): { label: string; settings: Record<string, string> }[] {
-  const out: { label: string; settings: Record<string, string> }[] = [
-    { label: 'own tenant', settings: { [SETTING]: tenants(c).a } },
-    { label: 'empty', settings: { [SETTING]: '' } },
-  ];
-  for (const literal of ['all', '*', 'servicetenant', ...(c.literals ?? [])]) out.push({ label: `literal ${literal}`, settings: { [SETTING]: literal } });
-  for (const [name, values] of Object.entries(c.bypass ?? {})) {
-    for (const v of values) out.push({ label: `own tenant + ${name}=${v}`, settings: { [SETTING]: tenants(c).a, [name]: v } });
-  }
-  return out;
-}
-
-/** Tenant B's row as the superuser sees it inside the current transaction. */
-async function truthOfB(c: pg.Client): Promise<{ present: boolean; body: string | null; tenant: string | null }> {
-  // tenant_id read as text, whatever its type.
-  await c.query('SAVEPOINT truth');
-  await c.query('SET LOCAL ROLE NONE');
-  const { rows } = await c.query<{ body: string; tenant_id: string }>('SELECT body, tenant_id::text AS tenant_id FROM t WHERE id = 2');
-  await c.query('ROLLBACK TO SAVEPOINT truth');
-  return { present: rows.length > 0, body: rows[0]?.body ?? null, tenant: rows[0]?.tenant_id ?? null };
-}
-
-async function changedB(c: pg.Client, sql: string, tenantB: string): Promise<boolean> {
-  await c.query('SAVEPOINT cmd');
-  try {
-    await c.query(sql);
-  } catch {
-    await c.query('ROLLBACK TO SAVEPOINT cmd');
-    return false;
-  }
-  const b = await truthOfB(c);
-  await c.query('ROLLBACK TO SAVEPOINT cmd');
-  return !b.present || b.body !== 'b' || b.tenant !== tenantB;
-}
-
-/** Every way `role` reaches tenant B's row, or moves tenant A's row, in any state: [] when safe. */
-async function leaks(db: ScratchDatabase, role: string, c: Case): Promise<string[]> {
-  const found: string[] = [];
-  const { a: A, b: B } = tenants(c);
-  const changed = (client: pg.Client, sql: string) => changedB(client, sql, B);
-  const probe = async (label: string, client: pg.Client) => {
-      const tag = (what: string) => found.push(`${role} ${label}: ${what}`);
-      const select = await attempt(client, 'SELECT id FROM t WHERE id = 2');
-      if (select.code === 'ok' && select.rowCount > 0) tag('reads B');
-      const insert = await attempt(client, `INSERT INTO t (id, tenant_id, body) VALUES (3, '${B}', 'planted')`);
-      if (insert.code === 'ok') tag('inserts for B');
-      if (await changed(client, "UPDATE t SET body = 'x' WHERE id = 2")) tag('updates B (WHERE)');
-      if (await changed(client, "UPDATE t SET body = 'x'")) tag('updates B (no WHERE)');
-      if (await changed(client, 'DELETE FROM t WHERE id = 2')) tag('deletes B (WHERE)');
-      if (await changed(client, 'DELETE FROM t')) tag('deletes B (no WHERE)');
-      if (await changed(client, `UPDATE t SET tenant_id = '${A}'`)) tag('pulls B into A');
-      const move = await attempt(client, `UPDATE t SET tenant_id = '${B}' WHERE id = 1 RETURNING id`);
-      if (move.code === 'ok' && move.rowCount > 0) tag('moves its row to B (WHERE)');
-      if (await movedA(client, B)) tag('moves its rows to B (no WHERE)');
-  };
-  for (const state of states(c)) await db.asRole(role, state.settings, (client) => probe(state.label, client));
-  // Never set: a fresh connection (after a transaction-local set_config, a session holds '' instead).
-  const fresh = new pgClient({ connectionString: db.url });
-  await fresh.connect();
-  try {
-    await fresh.query('BEGIN');
-    await fresh.query(`SET LOCAL ROLE ${role}`);
-    await probe('never set', fresh);
-  } finally {
-    await fresh.query('ROLLBACK').catch(() => {});
-    await fresh.end();
-  }
-  return found;
-}
-
-/** Does `UPDATE t SET tenant_id = B` (no WHERE, no RETURNING) move tenant A's row? */
-async function movedA(c: pg.Client, B: string): Promise<boolean> {
-  await c.query('SAVEPOINT cmd');
-  try {
-    await c.query(`UPDATE t SET tenant_id = '${B}'`);
-  } catch {
-    await c.query('ROLLBACK TO SAVEPOINT cmd');
-    return false;
-  }
-  await c.query('SAVEPOINT truth');
-  await c.query('SET LOCAL ROLE NONE');
-  const { rows } = await c.query<{ tenant_id: string }>('SELECT tenant_id::text AS tenant_id FROM t WHERE id = 1');
-  await c.query('ROLLBACK TO SAVEPOINT truth');
-  await c.query('ROLLBACK TO SAVEPOINT cmd');
-  return rows[0]?.tenant_id === B;
-}
-
-function migration(c: Case): string {
-  return `CREATE TABLE t (id int PRIMARY KEY, tenant_id ${c.tenantType ?? 'uuid'} NOT NULL, body text, is_public boolean NOT NULL DEFAULT false);
-ALTER TABLE t ENABLE ROW LEVEL SECURITY;
-${c.noForce ? '' : 'ALTER TABLE t FORCE ROW LEVEL SECURITY;'}
-${c.policies}
-GRANT SELECT, INSERT, UPDATE, DELETE ON t TO app_user;`;
-}
 
 describe('policy semantics: check agrees with PostgreSQL', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const sql = migration(c);
-    const observed = await withScratchDatabase(async (db) => {
-      await db.query(ROLES_SQL);
-      await db.query(`SET ROLE mig_owner;\n${sql}\nRESET ROLE;`);
-      // Tenant B's row is flagged public: a row flag admits it to everyone, as the analysis says.
-      await db.query(`INSERT INTO t (id, tenant_id, body, is_public) VALUES (1, '${tenants(c).a}', 'a', false), (2, '${tenants(c).b}', 'b', true)`);
-      return [...(await leaks(db, 'app_user', c)), ...(await leaks(db, 'mig_owner', c))];
-    });
-    const errors = (await checkSql(sql, { appRoles: ['app_user'], migrationRole: 'mig_owner' })).filter((f) => f.severity === 2).map((f) => `${f.ruleId}@${f.location.line}`);
+    const { observed, errors } = await judge(c);
     // Exactly one of: it leaks and check has an error, or it is safe and check has none.
     const detail = `observed on PostgreSQL: ${observed.length ? observed.slice(0, 4).join('; ') : 'no leak'} | check errors: ${errors.join(', ') || 'none'}`;
     expect(errors.length > 0, detail).toBe(observed.length > 0);

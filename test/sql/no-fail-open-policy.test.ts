@@ -162,6 +162,10 @@ describe(RULE, () => {
       ["a uuid column as text is never a non-uuid literal, either side", `CREATE POLICY p ON t TO app USING (tenant_id::text = ${OK_CTX} OR 'servicetenant' = tenant_id::text);`],
       ['an UPDATE check open where USING reaches nothing', `CREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (false) WITH CHECK (true);`],
       ['an UPDATE check open under a restrictive USING (false)', `CREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (true) WITH CHECK (true);\nCREATE POLICY r ON t AS RESTRICTIVE FOR UPDATE TO app USING (false);`],
+      // USING and the check judged in one state: USING reaches every row only with the tenant
+      // empty, where the check (NULLIF -> NULL) accepts no new row.
+      ['UPDATE USING open only when the tenant is empty, where the check accepts nothing', `CREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (coalesce(${OK_CTX}, '') = '') WITH CHECK (tenant_id = nullif(${OK_CTX}, '')::uuid);`],
+      ['UPDATE check open only with a bypass setting, under which USING reaches nothing', `CREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (tenant_id = ${OK_CTX}::uuid AND current_setting('app.bypass', true) IS NULL) WITH CHECK (current_setting('app.bypass', true) = 'on');`],
       ['a policy for another role only (not the owner, not the app)', `CREATE POLICY a ON t TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY other ON t TO auditor USING (true);`],
     ] as const)('no finding: %s', async (_name, policy) => {
       expect(await hits(`${T}\n${policy}`, cfg)).toEqual([]);
@@ -170,6 +174,9 @@ describe(RULE, () => {
     it.each([
       ["a text column can be 'all'", "CREATE TABLE t (id int PRIMARY KEY, tenant_id text NOT NULL); ALTER TABLE t ENABLE ROW LEVEL SECURITY; ALTER TABLE t FORCE ROW LEVEL SECURITY; GRANT SELECT ON t TO app;\n" + `CREATE POLICY p ON t TO app USING (tenant_id = ${OK_CTX} OR tenant_id = 'all');`],
       ['an int column compared with a number literal', `${T}\nCREATE POLICY p ON t TO app USING (tenant_id = ${OK_CTX}::uuid OR n_tenant = 0);`],
+      // A pooled connection holds '' for a setting some transaction set locally: NOT ('' = 'on') is true.
+      ["a negated bypass test: '' on a pooled connection is not 'on'", `${T}\nCREATE POLICY p ON t TO app USING (${OK_CTX} = 'all' AND NOT (current_setting('app.bypass', true) = 'on'));`],
+      ["a bypass setting negated as a boolean: 'off' opens it", `${T}\nCREATE POLICY p ON t TO app USING (tenant_id = ${OK_CTX}::uuid OR NOT current_setting('app.bypass', true)::boolean);`],
       ['an UPDATE check open where USING reaches own rows (they move to any tenant)', `${T}\nCREATE POLICY s ON t FOR SELECT TO app USING (tenant_id = ${OK_CTX}::uuid);\nCREATE POLICY u ON t FOR UPDATE TO app USING (tenant_id = ${OK_CTX}::uuid) WITH CHECK (true);`],
     ] as const)('reported: %s', async (_name, sql) => {
       expect(await hits(sql, cfg)).toEqual([`001.sql:${sql.split('\n').length}`]);
