@@ -12,6 +12,7 @@ import { toFinding, type SqlRuleContext } from './rule.js';
 import { failureReason, parseScript, type ParsedScript } from './sql/parse.js';
 import { SourceText } from './sql/source.js';
 import { parseMany } from './sql/parse-pool.js';
+import type { ParseCache } from './sql/parse-cache.js';
 import { sqlRules } from '../rules/sql/index.js';
 import { PRESETS } from './presets/index.js';
 
@@ -154,6 +155,8 @@ export interface CheckOptions {
   allowEmpty?: boolean;
   /** Files larger than this are reported and not read; default `configuredMaxFileBytes()`. */
   maxFileBytes?: number;
+  /** A persistent parse cache (src/sql/parse-cache.ts); none by default. */
+  cache?: ParseCache | null;
 }
 
 export interface CheckResult {
@@ -163,11 +166,14 @@ export interface CheckResult {
   analysis: MigrationAnalysis;
 }
 
-/**
- * Discovers, reads and analyzes migrations. Throws MigrationPathError for a path that does not
- * exist or holds no migration (unless `allowEmpty`): nothing checked is never a pass.
- */
-export async function runCheck(options: CheckOptions): Promise<CheckResult> {
+interface HistoryInput {
+  files: string[];
+  sources: MigrationSource[];
+  contentProblems: { file: string; problems: ContentProblem[] }[];
+  unread: { file: string; reason: string }[];
+}
+
+function readHistory(options: CheckOptions): HistoryInput {
   const discovered = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty });
   const maxBytes = options.maxFileBytes ?? configuredMaxFileBytes();
   const files: string[] = [];
@@ -183,6 +189,11 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       if (read.problems.length > 0) contentProblems.push({ file, problems: read.problems });
     }
   }
+  return { files, sources, contentProblems, unread };
+}
+
+async function analyzeHistory(input: HistoryInput, options: CheckOptions): Promise<CheckResult> {
+  const { files, sources, contentProblems, unread } = input;
   // Large histories are parsed across cores, keeping only statements the model replays, and each
   // file is replayed as soon as it and those before it are parsed; its AST is then dropped (the
   // model keeps what it needs), so memory stays flat however long the history is.
@@ -193,6 +204,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     sources.map((s) => s.text),
     {
       keep: REPLAYED_STATEMENT_KINDS,
+      cache: options.cache ?? null,
       onParsed: (index, script) => {
         const file = sources[index]!.file;
         // NUL bytes and invalid UTF-8 are syntax errors at their line: PostgreSQL rejects the file.
@@ -203,4 +215,42 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   );
   const analysis = analyzer.finish();
   return { files, findings: analysis.findings, analysis };
+}
+
+/**
+ * Discovers, reads and analyzes migrations. Throws MigrationPathError for a path that does not
+ * exist or holds no migration (unless `allowEmpty`): nothing checked is never a pass.
+ */
+export async function runCheck(options: CheckOptions): Promise<CheckResult> {
+  return analyzeHistory(readHistory(options), options);
+}
+
+/** What a report of a check needs: the files, the findings, and each file's text (suppression comments, code frames). */
+export interface CheckReport {
+  files: string[];
+  findings: Finding[];
+  /** Per file, its source text; statements are not kept. */
+  scripts: Map<string, ParsedScript>;
+}
+
+/**
+ * As `runCheck`, for a report. With a cache, a history whose every file, the config and the
+ * options are those of a run the cache recorded gets that run's findings without replaying
+ * (src/sql/parse-cache.ts); otherwise it is analyzed (parsing only the files the cache does not
+ * hold) and the findings are recorded.
+ */
+export async function checkReport(options: CheckOptions): Promise<CheckReport> {
+  const input = readHistory(options);
+  const cache = options.cache ?? null;
+  const key = cache ? cache.historyKey({ config: options.config, maxFileBytes: options.maxFileBytes ?? configuredMaxFileBytes(), ...input }) : null;
+  const recorded = cache && key ? cache.getFindings(key) : null;
+  if (recorded) {
+    const scripts = new Map<string, ParsedScript>();
+    for (const { file } of input.unread) scripts.set(file, { source: new SourceText(''), statements: [], errors: [] });
+    for (const { file, text } of input.sources) scripts.set(file, { source: new SourceText(text), statements: [], errors: [] });
+    return { files: input.files, findings: recorded, scripts };
+  }
+  const result = await analyzeHistory(input, options);
+  if (cache && key) cache.putFindings(key, result.findings);
+  return { files: result.files, findings: result.findings, scripts: result.analysis.scripts };
 }

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCheck } from '../check.js';
+import { checkReport } from '../check.js';
 import { ConfigError, resolveConfig } from '../config.js';
 import type { Problem } from '../findings.js';
 import type { ResultsFormatter } from '../format/eslint-formatter.js';
@@ -14,6 +14,7 @@ import { applySuppressions } from '../gate/suppressions.js';
 import { MigrationPathError } from '../migrations/discover.js';
 import { configuredMaxFileBytes, FileSizeSettingError, parseFileSize } from '../migrations/read.js';
 import { WorkersSettingError } from '../sql/parse-pool.js';
+import { openParseCache } from '../sql/parse-cache.js';
 import { sqlRules } from '../../rules/sql/index.js';
 
 export const BUILT_IN_FORMATS = ['stylish', 'json', 'sarif', 'github', 'gitlab'] as const;
@@ -36,6 +37,10 @@ Options:
   --allow-empty         pass when there is no migration (a path that does not exist still fails)
   --max-file-size <n>   report and skip migration files over n bytes (or 32m, 512k; default 32m,
                         or RLS_GUARD_MAX_FILE_SIZE)
+  --cache-location <dir>
+                        keep the parse cache in dir (default node_modules/.cache/rls-guard
+                        beside the nearest package.json, else none; or RLS_GUARD_CACHE_LOCATION)
+  --no-cache            parse every file, reading and writing no cache (or RLS_GUARD_CACHE=0)
   --debug               print the stack of an internal error
   --no-color            plain output
   -h, --help            show this help
@@ -69,6 +74,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
         'max-warnings': { type: 'string' },
         'allow-empty': { type: 'boolean' },
         'max-file-size': { type: 'string' },
+        'no-cache': { type: 'boolean' },
+        'cache-location': { type: 'string' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -127,7 +134,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     const config = resolveConfig({ explicit: args.values.config ? resolve(io.cwd, args.values.config) : undefined, start: paths[0] ?? io.cwd });
     if (since) changed = since.changedFilesSince(args.values.since!, config.rootDir);
     if (baselines && !updateBaseline) baseline = baselines.loadBaseline(baselineFile!);
-    result = await runCheck({ paths, config, allowEmpty: args.values['allow-empty'] === true, maxFileBytes });
+    const cache = openParseCache({ cwd: io.cwd, location: args.values['cache-location'] ?? null, disabled: args.values['no-cache'] === true });
+    result = await checkReport({ paths, config, allowEmpty: args.values['allow-empty'] === true, maxFileBytes, cache });
   } catch (error) {
     if (
       error instanceof ConfigError ||
@@ -142,7 +150,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   }
 
   // Suppression comments first, so a finding both suppressed and baselined leaves the baseline.
-  const suppressed = applySuppressions(result.findings, result.analysis.scripts, new Set(sqlRules.map((r) => r.id)));
+  const suppressed = applySuppressions(result.findings, result.scripts, new Set(sqlRules.map((r) => r.id)));
   let problems: Problem[] = suppressed.problems;
   if (baselines && baselineFile !== null) {
     if (updateBaseline) {
@@ -189,7 +197,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   } else {
     const { formatStylish } = await import('../format/stylish.js');
     const color = args.values['no-color'] ? false : (args.values.color ?? io.color);
-    const text = formatStylish(results, { cwd: io.cwd, color, sourceOf: (f) => result.analysis.scripts.get(f)?.source.text });
+    const text = formatStylish(results, { cwd: io.cwd, color, sourceOf: (f) => result.scripts.get(f)?.source.text });
     if (text) io.stdout(`${text}\n`);
     else {
       const scope = changed === null ? '' : ` (${files.length} changed since ${args.values.since})`;

@@ -4,7 +4,7 @@
  * `parse-error` rule's findings, so the rest of the file is still linted, as `rls-guard check` does.
  */
 import { lexScript } from '../sql/lexer.js';
-import { parseScript } from '../sql/parse.js';
+import { cachedParseScript, processParseCache } from '../sql/parse-cache.js';
 import type { SourceText } from '../sql/source.js';
 import { SQL_VISITOR_KEYS, SqlSourceCode, type SqlLocation, type SqlScript } from './sql-source-code.js';
 
@@ -33,7 +33,7 @@ export const sqlLanguage = {
 
   parse(file: { body: string | Uint8Array }): { ok: true; ast: SqlScript } {
     const text = typeof file.body === 'string' ? file.body : new TextDecoder().decode(file.body);
-    const script = parseScript(text);
+    const script = cachedParseScript(processParseCache(), text);
     const { comments } = lexScript(text);
     const ast: SqlScript = {
       type: 'Script',

@@ -10,7 +10,8 @@
  */
 import { statSync } from 'node:fs';
 import { configuredMaxFileBytes, decodeMigration, describeFsError, overSizeLimit, readMigration, readMigrationBytes, withContentProblems, type NotRead, type ReadMigration } from '../migrations/read.js';
-import { parseScript, type ParsedScript } from './parse.js';
+import type { ParsedScript } from './parse.js';
+import { cachedParseScript, processParseCache } from './parse-cache.js';
 import { SourceText } from './source.js';
 
 export interface ParsedFile {
@@ -32,7 +33,7 @@ function quickHash(text: string): string {
 
 function fromRead(stamp: string, read: ReadMigration): ParsedFile {
   if (!read.ok) return { stamp, script: { source: new SourceText(''), statements: [], errors: [] }, unread: read };
-  return { stamp, script: withContentProblems(parseScript(read.text), read.problems), unread: null };
+  return { stamp, script: withContentProblems(cachedParseScript(processParseCache(), read.text), read.problems), unread: null };
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ParseCache } from './parse-cache.js';
 import { compiledPgParser } from './pg-parser.js';
 import { loadSqlParser, parseScript, scriptFromKeptJson, type ParsedScript, type SqlStatement, type SqlSyntaxError } from './parse.js';
 import { SourceText } from './source.js';
@@ -50,6 +51,8 @@ export interface ParseManyOptions {
    * caller can replay the history while the rest is still being parsed and drop ASTs it is done with.
    */
   onParsed?: (index: number, script: ParsedScript) => void;
+  /** A persistent parse cache: files found in it are not parsed, parsed files are stored in it. */
+  cache?: ParseCache | null;
 }
 
 type WorkerResult = { kept: string } | { statements: SqlStatement[]; errors: SqlSyntaxError[]; failures?: SqlSyntaxError[] };
@@ -62,7 +65,8 @@ function workerPath(): string | null {
 export async function parseMany(texts: string[], options: ParseManyOptions = {}): Promise<ParsedScript[]> {
   await loadSqlParser();
   const keep = options.keep ?? null;
-  const parseOne = (text: string): ParsedScript => parseScript(text, keep);
+  const cache = options.cache ?? null;
+  const parseOne = (text: string): ParsedScript => (cache ? cache.parse(text, keep) : parseScript(text, keep));
   const out: ParsedScript[] = new Array(texts.length);
   let emitted = 0;
   const store = (index: number, script: ParsedScript) => {
@@ -75,14 +79,30 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
   const path = workerPath();
   const wanted = options.workers ?? configuredWorkers();
   if (!path || wanted === 0 || texts.length < MIN_FILES_FOR_WORKERS) {
-    texts.forEach((text, i) => store(i, parseOne(text)));
+    texts.forEach((text, i) => store(i, cache?.get(text, keep) ?? parseOne(text)));
     return out;
   }
 
+  // With a cache, only the files it does not hold are parsed, across threads.
+  let pending: number[] = texts.map((_, i) => i);
+  if (cache) {
+    pending = [];
+    texts.forEach((text, i) => {
+      const hit = cache.get(text, keep);
+      if (hit) out[i] = hit;
+      else pending.push(i);
+    });
+  }
+  // Files before the first one parsed came from the cache: replay them now.
+  if (out[0] !== undefined) store(0, out[0]);
+  if (pending.length < MIN_FILES_FOR_WORKERS) {
+    for (const i of pending) store(i, parseOne(texts[i]!));
+    return out;
+  }
   let next = 0;
   const take = (): [number, number] | null => {
-    if (next >= texts.length) return null;
-    const range: [number, number] = [next, Math.min(texts.length, next + BATCH)];
+    if (next >= pending.length) return null;
+    const range: [number, number] = [next, Math.min(pending.length, next + BATCH)];
     next = range[1];
     return range;
   };
@@ -98,7 +118,7 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
         const range = take();
         if (range) {
           inFlight.push(range);
-          worker.postMessage({ texts: texts.slice(range[0], range[1]), keep: keepList });
+          worker.postMessage({ texts: pending.slice(range[0], range[1]).map((i) => texts[i]!), keep: keepList });
         } else if (inFlight.length === 0) {
           void worker.terminate();
           resolve();
@@ -107,9 +127,12 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
       worker.on('message', (results: WorkerResult[]) => {
         const range = inFlight.shift()!;
         results.forEach((r, i) => {
-          const index = range[0] + i;
+          const index = pending[range[0] + i]!;
           const text = texts[index]!;
-          store(index, 'kept' in r ? scriptFromKeptJson(text, r.kept, keep!) : { source: new SourceText(text), statements: r.statements, errors: r.errors, ...(r.failures ? { failures: r.failures } : {}) });
+          const script = 'kept' in r ? scriptFromKeptJson(text, r.kept, keep!) : { source: new SourceText(text), statements: r.statements, errors: r.errors, ...(r.failures ? { failures: r.failures } : {}) };
+          if (cache && 'kept' in r) cache.putTree(text, keep, `{"stmts":${r.kept}}`);
+          else cache?.putScript(text, keep, script);
+          store(index, script);
         });
         feed();
       });
@@ -122,7 +145,7 @@ export async function parseMany(texts: string[], options: ParseManyOptions = {})
   });
   // The main thread takes batches too, yielding between them so worker messages are handled.
   for (let range = take(); range; range = take()) {
-    for (let i = range[0]; i < range[1]; i++) store(i, parseOne(texts[i]!));
+    for (let i = range[0]; i < range[1]; i++) store(pending[i]!, parseOne(texts[pending[i]!]!));
     await new Promise((r) => setImmediate(r));
   }
   await Promise.all(workers);

@@ -70,23 +70,69 @@ interface SqlErrorLike {
  * their trees are never built in JavaScript (see `keptStatements`).
  */
 export function parseScript(text: string, keep: ReadonlySet<string> | null = null): ParsedScript {
+  return parseScriptWithTree(text, keep).script;
+}
+
+let scriptParses = 0;
+
+/** How many scripts this thread has parsed with `parseScript` (tests count them: a cache hit parses none). */
+export function scriptParseCount(): number {
+  return scriptParses;
+}
+
+/**
+ * As `parseScript`, also returning the JSON text of the statement list the script was built from
+ * (`{"stmts":[...]}`, the kept statements only with `keep`) when the file parsed as a whole: a
+ * parse cache stores that text and rebuilds the same script from it (`scriptFromTreeJson`).
+ * `tree` is null for a file parsed statement by statement (one with a syntax error).
+ */
+export function parseScriptWithTree(text: string, keep: ReadonlySet<string> | null = null): { script: ParsedScript; tree: string | null } {
+  scriptParses++;
   const source = new SourceText(text);
   const statements: SqlStatement[] = [];
   const errors: SqlSyntaxError[] = [];
 
-  if (skipTrivia(text, 0) >= text.length) return { source, statements, errors };
+  if (skipTrivia(text, 0) >= text.length) return { script: { source, statements, errors }, tree: '{"stmts":[]}' };
   try {
-    const whole = keep ? parseToJsonBytes(text, (bytes) => keptStatements(bytes, keep)) : parseToJson(text);
+    const whole = keep ? parseToJsonBytes(text, (bytes) => keptStatementsText(bytes, keep)) : parseToJson(text);
     if (!('error' in whole)) {
-      const result = 'tree' in whole ? whole.tree : (JSON.parse(whole.json) as RawParse);
+      let json = 'tree' in whole ? whole.tree : whole.json;
+      let result: RawParse;
+      try {
+        result = JSON.parse(json) as RawParse;
+      } catch {
+        // A cut that went wrong (see keptStatements): the whole tree, filtered.
+        const full = parseToJson(text);
+        result = 'json' in full ? keptStatements(Buffer.from(full.json), keep!) : { stmts: [] };
+        json = JSON.stringify(result);
+      }
       collect(source, text, result, 0, 0, text.length, statements);
-      return { source, statements, errors };
+      return { script: { source, statements, errors }, tree: json };
     }
   } catch {
     // The whole file at once overflowed the stack or trapped: statement by statement finds where.
     statements.length = 0;
   }
-  return parseStatementByStatement(source, text, keep);
+  return { script: parseStatementByStatement(source, text, keep), tree: null };
+}
+
+/**
+ * The script `parseScriptWithTree` built from `tree` (its JSON text) for `text`; null when the
+ * tree is not such a statement list, or holds statements `keep` does not keep.
+ */
+export function scriptFromTreeJson(text: string, tree: unknown, keep: ReadonlySet<string> | null): ParsedScript | null {
+  const stmts = (tree as RawParse | null)?.stmts;
+  if (!Array.isArray(stmts)) return null;
+  for (const s of stmts) {
+    if (!s || typeof s.stmt !== 'object' || s.stmt === null) return null;
+    const kind = Object.keys(s.stmt)[0];
+    if (kind === undefined || (keep && !keep.has(kind))) return null;
+    if (s.stmt_location !== undefined && (typeof s.stmt_location !== 'number' || s.stmt_location < 0)) return null;
+  }
+  const source = new SourceText(text);
+  const statements: SqlStatement[] = [];
+  collect(source, text, { stmts }, 0, 0, text.length, statements);
+  return { source, statements, errors: [] };
 }
 
 /**
@@ -199,6 +245,11 @@ export function keptStatements(json: Buffer, keep: ReadonlySet<string>): RawPars
     }
   }
   return { stmts };
+}
+
+/** `{"stmts":[...]}` with the JSON text of the kept top-level statements, unparsed (see `keptStatements`). */
+function keptStatementsText(json: Buffer, keep: ReadonlySet<string>): string {
+  return `{"stmts":[${keptPieces(json, keep).join(',')}]}`;
 }
 
 /** The JSON text of each top-level statement of a kept kind, unparsed (see `keptStatements`). */
