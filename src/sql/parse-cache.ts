@@ -5,7 +5,7 @@
  * statements and errors). A warm run reads these instead of calling the WASM parser.
  *
  * Entries are named by a SHA-256 of the file's text, the kinds kept, the cache format, rls-guard's
- * version and libpg-query's version: a new version of either never reads an old entry. Each
+ * version and code (codeFingerprint) and libpg-query's version: other code never reads an entry. Each
  * entry is written to a temporary file and renamed into place, so concurrent runs (two CI jobs,
  * an editor and a pre-commit hook) see a whole entry or none; an entry that does not read back as
  * one (truncated, edited, written by something else) is ignored and rewritten. The cache is
@@ -16,9 +16,10 @@
  * (none found: no cache). `--no-cache` (or `RLS_GUARD_CACHE=0`) turns it off.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import type { Finding } from '../findings.js';
 import { PACKAGE_VERSION } from '../package-root.js';
@@ -45,6 +46,41 @@ function libpgQueryVersion(): string {
   return parserVersion;
 }
 
+let fingerprint: string | null = null;
+/**
+ * The code that turns a file into what an entry holds (the statement filter) and a history into
+ * findings (the rules) is rls-guard's own: an entry written by other code must not be read, even
+ * at the same version (a git checkout, `npm link`, a rebuilt dist/). So keys carry a fingerprint
+ * of rls-guard's modules: each file's path, size and modification time under the tree this module
+ * runs from (dist/ when built, the sources under test), about 200 stats.
+ */
+function codeFingerprint(): string {
+  if (fingerprint === null) {
+    const hash = createHash('sha256');
+    const tree = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const walk = (dir: string): void => {
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (/\.(js|ts|mjs|json)$/.test(e.name)) {
+          const st = statSync(path);
+          hash.update(`${path}\0${st.size}\0${st.mtimeMs}\0`);
+        }
+      }
+    };
+    walk(join(tree, 'src'));
+    walk(join(tree, 'rules'));
+    fingerprint = hash.digest('hex').slice(0, 16);
+  }
+  return fingerprint;
+}
+
 interface TreeEntry {
   format: number;
   key: string;
@@ -68,7 +104,7 @@ export class ParseCache {
     const kinds = keep ? [...keep].sort().join(',') : '*';
     let prefix = this.prefixes.get(kinds);
     if (!prefix) {
-      prefix = createHash('sha256').update(`rls-guard parse cache ${CACHE_FORMAT}\0rls-guard@${PACKAGE_VERSION}\0libpg-query@${libpgQueryVersion()}\0${kinds}\0`);
+      prefix = createHash('sha256').update(`rls-guard parse cache ${CACHE_FORMAT}\0rls-guard@${PACKAGE_VERSION}+${codeFingerprint()}\0libpg-query@${libpgQueryVersion()}\0${kinds}\0`);
       this.prefixes.set(kinds, prefix);
     }
     return prefix.copy().update(text).digest('hex');
@@ -116,7 +152,7 @@ export class ParseCache {
    * replay order, the config and the size limit, with the versions (see `keyOf`).
    */
   historyKey(input: { config: unknown; maxFileBytes: number; files: string[]; sources: { file: string; text: string }[]; contentProblems: unknown[]; unread: unknown[] }): string {
-    const hash = createHash('sha256').update(`rls-guard findings ${CACHE_FORMAT}\0rls-guard@${PACKAGE_VERSION}\0libpg-query@${libpgQueryVersion()}\0`);
+    const hash = createHash('sha256').update(`rls-guard findings ${CACHE_FORMAT}\0rls-guard@${PACKAGE_VERSION}+${codeFingerprint()}\0libpg-query@${libpgQueryVersion()}\0`);
     hash.update(JSON.stringify([input.config, input.maxFileBytes, input.files, input.contentProblems, input.unread]));
     for (const { file, text } of input.sources) hash.update(`\0${file}\0${text.length}\0`).update(text);
     return `run-${hash.digest('hex')}`;

@@ -4,7 +4,7 @@
  * `--no-cache` writes nothing. Parses are counted, never timed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,6 +95,28 @@ describe('parse cache', () => {
     expect(changed.findings).not.toBe(cold.findings);
     const uncached = await runCheck({ paths: [dir], config });
     expect(changed.findings).toBe(JSON.stringify(uncached.findings));
+  });
+
+  it('never reads entries written by other rls-guard code of the same version (a rebuilt dist/)', () => {
+    const project = makeProject(HISTORY_WITH_EDGES);
+    const cache = tmp('rls-guard-cache-code-');
+    const entries = () => readdirSync(cache).filter((n) => n.endsWith('.json')).length;
+    const first = runCli(['check', 'migrations', '--format', 'json', '--cache-location', cache], project);
+    const written = entries();
+    expect(written).toBeGreaterThan(0);
+    runCli(['check', 'migrations', '--format', 'json', '--cache-location', cache], project);
+    expect(entries()).toBe(written);
+    // A module of the running build changes (same size, new modification time): a new set of keys.
+    const module = join(repoRoot, 'dist', 'rules', 'sql', 'index.js');
+    const { atime, mtime } = statSync(module);
+    try {
+      utimesSync(module, atime, new Date(mtime.getTime() + 1000));
+      const after = runCli(['check', 'migrations', '--format', 'json', '--cache-location', cache], project);
+      expect(after.stdout).toBe(first.stdout);
+      expect(entries()).toBe(2 * written);
+    } finally {
+      utimesSync(module, atime, mtime);
+    }
   });
 
   it('ignores and rewrites corrupt or foreign entries', async () => {
