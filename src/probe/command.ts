@@ -1,22 +1,25 @@
 /** `rls-guard probe [--url URL] [--format json] [--table T ...] [--config FILE]`. Returns the exit code. */
 import { parseArgs } from 'node:util';
 import { ConfigError, resolveConfig } from '../config.js';
-import { ProbeConnectionError, runProbe } from './probe.js';
+import { ProbeAbortedError, ProbeConnectionError, ProbeUsageError, runProbe } from './probe.js';
 import { redactSecrets } from './redact.js';
 import { formatProbeReport, type ProbeFormat } from './report.js';
 
-export const PROBE_USAGE = `Usage: rls-guard probe [--url URL] [--format text|json] [--table T ...] [--config FILE]
+export const PROBE_USAGE = `Usage: rls-guard probe [--url URL] [--format text|json] [--table T ...] [--config FILE] [--strict|--no-strict] [--timeout SECONDS]
 
 Connects as the application's role (URL, or the first set appUrlVars variable, DATABASE_APP_URL
 by default) and checks that it obeys Row-Level Security: role attributes, ownership, RLS and FORCE
 flags, policies, SECURITY DEFINER functions, and a cross-tenant probe whose writes are always
-rolled back. Exit 0: no leak; 1: a leak or an inert (superuser/BYPASSRLS) role; 2: usage error.`;
+rolled back. Exit 0: no leak; 1: a leak, an inert (superuser/BYPASSRLS) role, or with --strict
+(the default when CI=true) a table the probe could not check; 2: usage error.`;
 
 export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Signals that stop the run cleanly (default SIGINT and SIGTERM). */
+  signals?: NodeJS.Signals[];
 }
 
 const defaultIo: CommandIo = {
@@ -42,6 +45,9 @@ export async function probeCommand(argv: string[], io: CommandIo = defaultIo): P
         format: { type: 'string' },
         table: { type: 'string', multiple: true },
         config: { type: 'string' },
+        strict: { type: 'boolean' },
+        timeout: { type: 'string' },
+        'no-strict': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -66,11 +72,48 @@ export async function probeCommand(argv: string[], io: CommandIo = defaultIo): P
         return 2;
       }
     }
-    const result = await runProbe({ url, config, tables: values.table ?? [] });
+    if (values.strict && values['no-strict']) {
+      io.stderr('rls-guard probe: --strict and --no-strict contradict each other\n');
+      return 2;
+    }
+    // Strict by default in CI: an inconclusive table is not a pass there.
+    const strict = values.strict ? true : values['no-strict'] ? false : io.env.CI === 'true';
+    let overallTimeoutMs: number | undefined;
+    if (values.timeout !== undefined) {
+      const seconds = Number(values.timeout);
+      if (!/^\d+(\.\d+)?$/.test(values.timeout.trim()) || !(seconds > 0)) {
+        io.stderr(`rls-guard probe: --timeout must be a positive number of seconds (got ${JSON.stringify(values.timeout)})\n`);
+        return 2;
+      }
+      overallTimeoutMs = seconds * 1000;
+    }
+    // SIGINT/SIGTERM: roll back, close the connection, then exit 130/143.
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      // A second signal while the first one is being handled: stop at once.
+      if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+      controller.abort(new ProbeAbortedError(`interrupted by ${signal}: the transaction was rolled back and the connection closed`, signal));
+    };
+    const signals: NodeJS.Signals[] = io.signals ?? ['SIGINT', 'SIGTERM'];
+    for (const s of signals) process.on(s, onSignal);
+    let result;
+    try {
+      result = await runProbe({ url, config, tables: values.table ?? [], strict, overallTimeoutMs, signal: controller.signal });
+    } finally {
+      for (const s of signals) process.off(s, onSignal);
+    }
     io.stdout(redactSecrets(formatProbeReport(result, format), url));
     if (format === 'json') for (const missing of result.notFound) io.stderr(`rls-guard probe: --table ${missing}: not a tenant table the role can reach\n`);
     return result.ok ? 0 : 1;
   } catch (error) {
+    if (error instanceof ProbeAbortedError) {
+      io.stderr(`rls-guard probe: ${redactSecrets(error.message, url)}\n`);
+      return error.signal === 'SIGINT' ? 130 : error.signal === 'SIGTERM' ? 143 : 2;
+    }
+    if (error instanceof ProbeUsageError) {
+      io.stderr(`rls-guard probe: ${redactSecrets(error.message, url)}\n`);
+      return 2;
+    }
     if (error instanceof ConfigError || error instanceof ProbeConnectionError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`rls-guard probe: ${redactSecrets((error as Error).message, url)}\n`);
       return 2;

@@ -23,8 +23,11 @@ import {
 } from './catalog.js';
 import { auditPolicies } from './policy-audit.js';
 import { redactSecrets } from './redact.js';
-import { connectRedacted, pgSession, ProbeConnectionError, toSqlError, type ProbeSession, type SqlError } from './session.js';
-import type { CheckStatus, FunctionReport, ProbeCheck, ProbeResult, RoleReport, TableReport } from './types.js';
+import { connectRedacted, guardedSession, ProbeAbortedError, ProbeConnectionError, toSqlError, type ProbeSession, type SqlError } from './session.js';
+import type { CheckBasis, CheckStatus, FunctionReport, ProbeCheck, ProbeResult, RoleReport, TableReport } from './types.js';
+
+/** A check before its basis is attached (by its id: see OBSERVED_STEPS). */
+type Check = Omit<ProbeCheck, 'basis'>;
 import { buildRow, freshTenantValue, insertSql, quoteIdent } from './values.js';
 
 export type ProbeConfig = Pick<ResolvedConfig, 'tenantColumns' | 'tenantSettings' | 'tenantFunctions' | 'globalTables'>;
@@ -57,13 +60,35 @@ export interface ProbeOptions {
   catalog?: Catalog;
   /** The columns a policy may pin on a table (`schema.name`), as check decides them; else the configured tenant columns. */
   keyColumns?: (table: string) => string[] | null;
+  /** An inconclusive table fails the run (`ok` false). */
+  strict?: boolean;
   statementTimeoutMs?: number;
   lockTimeoutMs?: number;
+  /** Server side: a transaction left idle this long (the probe died mid-step) is ended by the server. */
+  idleInTransactionTimeoutMs?: number;
+  /** Client side, per query: default statement_timeout + 5 s. */
+  queryTimeoutMs?: number;
+  /** The whole run (`--timeout`): when it is over, the probe rolls back, closes and throws ProbeAbortedError. */
+  overallTimeoutMs?: number;
+  /** Aborting it (SIGINT/SIGTERM) does the same; its reason should be a ProbeAbortedError. */
+  signal?: AbortSignal;
   connectTimeoutMs?: number;
 }
 
 /** The database could not be reached: a usage error (exit 2), message already redacted. */
-export { ProbeConnectionError };
+export { ProbeAbortedError, ProbeConnectionError };
+
+/** Bad input found once connected (a --table that names nothing): exit 2. */
+export class ProbeUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProbeUsageError';
+  }
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+export const DEFAULT_LOCK_TIMEOUT_MS = 500;
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
 const SELECT_SAMPLE_LIMIT = 1000;
 
@@ -71,15 +96,47 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   if (options.session) return probeSession(options.session, options);
   if (!options.url) throw new ProbeConnectionError('no database URL to probe');
   const url = options.url;
-  const client = await connectRedacted(url, 'rls-guard probe', options.connectTimeoutMs);
+  const controller = new AbortController();
+  const abort = (reason: ProbeAbortedError) => controller.abort(reason);
+  const onOuter = () => abort(options.signal!.reason instanceof ProbeAbortedError ? options.signal!.reason : new ProbeAbortedError('the probe was aborted'));
+  if (options.signal?.aborted) onOuter();
+  options.signal?.addEventListener('abort', onOuter, { once: true });
+  const overall = options.overallTimeoutMs
+    ? setTimeout(() => abort(new ProbeAbortedError(`the probe did not finish within --timeout ${options.overallTimeoutMs! / 1000} s: it stopped, rolled back and closed its connection`)), options.overallTimeoutMs)
+    : undefined;
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  let session: Awaited<ReturnType<typeof guardedSession>> | null = null;
   try {
-    return await probeSession(pgSession(client), options);
+    const client = await connectRedacted(url, 'rls-guard probe', options.connectTimeoutMs);
+    try {
+      session = await guardedSession(client, url, {
+        statementTimeoutMs,
+        lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        queryTimeoutMs: options.queryTimeoutMs ?? statementTimeoutMs + 5000,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (controller.signal.aborted) throw controller.signal.reason;
+    return await probeSession(session, options);
   } catch (error) {
     if (error instanceof Error) error.message = redactSecrets(error.message, url);
     throw error;
   } finally {
-    await client.end().catch(() => {});
+    clearTimeout(overall);
+    options.signal?.removeEventListener('abort', onOuter);
+    await session?.close().catch(() => {});
   }
+}
+
+interface SequenceState {
+  /** `pg_sequence_last_value`: null until the first nextval. */
+  last: string | null;
+  start: string;
+  canUpdate: boolean;
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: SqlError };
@@ -96,15 +153,72 @@ class Prober {
     await s.query('BEGIN');
     try {
       if (this.options.asRole) await s.query(`SET LOCAL ROLE ${quoteIdent(this.options.asRole)}`);
-      await s.query(`SET LOCAL statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? 5000)}`);
-      await s.query(`SET LOCAL lock_timeout = ${Math.trunc(this.options.lockTimeoutMs ?? 500)}`);
+      await s.query(`SET LOCAL statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS)}`);
+      await s.query(`SET LOCAL lock_timeout = ${Math.trunc(this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS)}`);
       for (const [name, value] of settings) await s.query('SELECT set_config($1, $2, true)', [name, value]);
       return { ok: true, value: await body() };
     } catch (error) {
+      if (error instanceof ProbeAbortedError) throw error;
       return { ok: false, error: toSqlError(error) };
     } finally {
       await s.query('ROLLBACK');
     }
+  }
+
+  /** Sequences the probe's writes advanced (a trigger's nextval, say), and what became of them. */
+  readonly sequenceNotes: { sequence: string; from: string | null; to: string; restored: boolean; why?: string }[] = [];
+  private sequenceState: Map<string, SequenceState> | null = null;
+
+  /**
+   * A step that writes. nextval is not undone by ROLLBACK, so every sequence the role can read is
+   * compared before and after; one that moved is set back with setval, in one statement that does
+   * so only while the sequence still holds the value the step left (another session's nextval in
+   * between is never undone by a later restore).
+   */
+  async write<T>(settings: readonly [string, string][], body: () => Promise<T>): Promise<Outcome<T>> {
+    this.sequenceState ??= await this.readSequences();
+    const before = this.sequenceState;
+    const outcome = await this.step(settings, body);
+    const after = await this.readSequences();
+    for (const [name, state] of after) {
+      const old = before.get(name);
+      if (!old || old.last === state.last || state.last === null) continue;
+      if (!state.canUpdate) {
+        this.sequenceNotes.push({ sequence: name, from: old.last, to: state.last, restored: false, why: 'the role lacks UPDATE on it (setval)' });
+        continue;
+      }
+      const restore = await this.step([], () =>
+        this.query<{ v: string | null }>(
+          `SELECT setval($1::regclass, coalesce($2::bigint, $3::bigint), $2::bigint IS NOT NULL)::text AS v
+            WHERE pg_sequence_last_value($1::regclass) = $4::bigint`,
+          [name, old.last, old.start, state.last],
+        ),
+      );
+      const restored = restore.ok && restore.value.rows.length === 1;
+      this.sequenceNotes.push({
+        sequence: name,
+        from: old.last,
+        to: state.last,
+        restored,
+        ...(restored ? {} : { why: restore.ok ? 'another session advanced it meanwhile' : restore.error.message }),
+      });
+      if (restored) after.set(name, { ...state, last: old.last });
+    }
+    this.sequenceState = after;
+    return outcome;
+  }
+
+  private async readSequences(): Promise<Map<string, SequenceState>> {
+    const outcome = await this.step([], () =>
+      this.query<{ name: string; last: string | null; start: string; can_update: boolean }>(
+        `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS last, start_value::text AS start,
+                has_sequence_privilege(format('%I.%I', schemaname, sequencename), 'UPDATE') AS can_update
+           FROM pg_sequences
+          WHERE has_sequence_privilege(format('%I.%I', schemaname, sequencename), 'SELECT,USAGE')`,
+      ),
+    );
+    if (!outcome.ok) return new Map();
+    return new Map(outcome.value.rows.map((r) => [r.name, { last: r.last, start: r.start, canUpdate: r.can_update }]));
   }
 
   async catalog<T>(body: () => Promise<T>): Promise<T> {
@@ -148,45 +262,125 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
     const p = t.privileges;
     return t.owned || p.select || p.insert || p.update || p.delete || p.truncate;
   });
+  // A --table that names no table at all is a typo, not a pass (exit 2).
+  const unknown = (options.tables ?? []).filter((e) => !tables.some((t) => matchesName(e, t)));
+  if (unknown.length > 0) {
+    throw new ProbeUsageError(
+      unknown.map((e) => `--table ${JSON.stringify(e)} matches no table role "${role.name}" can see (a table or partitioned table, by name or schema.name, in a schema it has USAGE on)`).join('; '),
+    );
+  }
   const selected = options.tables && options.tables.length > 0 ? tenantTables.filter((t) => options.tables!.some((e) => matchesName(e, t))) : tenantTables;
   const notFound = (options.tables ?? []).filter((e) => !tenantTables.some((t) => matchesName(e, t)));
 
   const roleReport = describeRole(role, tenantTables);
 
   // Phase 1, before any step sets a tenant setting in this session: reads with no tenant context.
-  const noContext = new Map<number, ProbeCheck>();
+  const noContext = new Map<number, Check>();
   for (const table of selected) noContext.set(table.oid, await selectNoContext(prober, table, config.tenantSettings));
 
   const tableReports: TableReport[] = [];
   for (const table of selected) {
-    const checks: ProbeCheck[] = [];
+    const checks: Check[] = [];
     const tenantColumn = table.columns.find((c) => tenantColumns.includes(c.name.toLowerCase())) ?? null;
     let audit: TableAudit;
     try {
       audit = await auditTable(prober, table, role, context, config.tenantSettings, options.keyColumns?.(displayName(table)) ?? context.options.tenantColumns);
     } catch (error) {
+      if (error instanceof ProbeAbortedError) throw error;
       // pg_get_expr on a policy locks the table; a table locked elsewhere cannot be audited now.
       audit = { checks: [{ id: 'catalog', status: 'inconclusive', message: (error as Error).message }], bypassSettings: new Map(), magicTenantValues: new Set(), views: [] };
     }
     checks.push(...audit.checks);
     checks.push(noContext.get(table.oid)!);
     const seeded = options.seeded?.get(displayName(table));
+    const notesBefore = prober.sequenceNotes.length;
     checks.push(...(await crossTenantSteps(prober, table, tenantColumn, audit, config.tenantSettings, seeded)));
-    tableReports.push({
-      table: displayName(table),
-      tenantColumn: tenantColumn?.name ?? null,
-      rlsEnabled: table.rlsEnabled,
-      forceRls: table.rlsForced,
-      owned: table.owned,
-      leaks: checks.filter((c) => c.status === 'leak').map((c) => c.message),
-      checks,
-    });
+    const moved = prober.sequenceNotes.slice(notesBefore);
+    if (moved.length > 0) {
+      const text = (n: (typeof moved)[number]) => `${n.sequence} ${n.from ?? '(never used)'} → ${n.to}`;
+      const lost = moved.filter((n) => !n.restored);
+      checks.push(
+        lost.length === 0
+          ? { id: 'sequences', status: 'pass', message: `the probe's writes advanced ${moved.map(text).join(', ')} (a trigger's nextval): set back with setval` }
+          : { id: 'sequences', status: 'warn', message: `the probe's writes advanced ${lost.map((n) => `${text(n)} (not restored: ${n.why})`).join(', ')}: a gap in the sequence, like any rolled-back insert leaves` },
+      );
+    }
+    tableReports.push(tableReport(table, tenantColumn?.name ?? null, checks));
   }
 
   const functionReports = functions.map((f) => auditFunction(f, role));
-  const ok = roleReport.leaks.length === 0 && tableReports.every((t) => t.leaks.length === 0) && functionReports.every((f) => f.leaks.length === 0);
+  const leaking = roleReport.leaks.length > 0 || tableReports.some((t) => t.leaks.length > 0) || functionReports.some((f) => f.leaks.length > 0);
   const inconclusive = tableReports.reduce((n, t) => n + t.checks.filter((c) => c.status === 'inconclusive').length, 0);
-  return { role: roleReport, tables: tableReports, functions: functionReports, notFound, inconclusive, ok };
+  const inconclusiveTables = tableReports.filter((t) => t.verdict === 'inconclusive').map((t) => t.table);
+  const strict = options.strict ?? false;
+  const ok = !leaking && !(strict && inconclusiveTables.length > 0);
+  return { role: roleReport, tables: tableReports, functions: functionReports, notFound, inconclusive, inconclusiveTables, strict, leaking, ok };
+}
+
+/** The cross-tenant steps: the probe ran them and saw the result. Every other check is read from the catalog. */
+export const OBSERVED_STEPS = new Set([
+  'sequences',
+  'select-no-context',
+  'select-empty-context',
+  'select-other-tenant',
+  'select-bypass-setting',
+  'select-magic-tenant',
+  'view-other-tenant',
+  'insert-other-tenant',
+  'update-other-tenant',
+  'delete-other-tenant',
+  'move-own-row',
+]);
+
+/** The policy audit's check that decides an observed step the probe could not run to the end. */
+const DECIDED_BY: Record<string, string> = {
+  'select-no-context': 'policy-select',
+  'select-empty-context': 'policy-select',
+  'select-other-tenant': 'policy-select',
+  'select-bypass-setting': 'policy-select',
+  'select-magic-tenant': 'policy-select',
+  'insert-other-tenant': 'policy-insert',
+  'update-other-tenant': 'policy-update',
+  'delete-other-tenant': 'policy-delete',
+  'move-own-row': 'policy-update',
+};
+
+/**
+ * Observed and inferred, kept apart: a table leaks when a step saw it or the audit proves it. It is
+ * inconclusive when, without a leak, the audit could not complete (`catalog`, `policies` ??), or an
+ * observed step could not conclude and the audit does not decide that command (its policy checks
+ * all pass, on a table with RLS on that the role does not bypass).
+ */
+export function tableReport(table: TableRow, tenantColumn: string | null, raw: readonly Check[]): TableReport {
+  const checks: ProbeCheck[] = raw.map((c) => ({ ...c, basis: (OBSERVED_STEPS.has(c.id) ? 'observed' : 'inferred') as CheckBasis }));
+  const observedLeaks = checks.filter((c) => c.status === 'leak' && c.basis === 'observed').map((c) => c.message);
+  const inferredLeaks = checks.filter((c) => c.status === 'leak' && c.basis === 'inferred').map((c) => c.message);
+  const leaks = checks.filter((c) => c.status === 'leak').map((c) => c.message);
+  const decided = (step: string): boolean => {
+    const id = DECIDED_BY[step];
+    if (!id) return false;
+    const audit = checks.filter((c) => c.id === id);
+    return audit.length > 0 && audit.every((c) => c.status === 'pass');
+  };
+  const inconclusive = checks
+    .filter((c) => c.status === 'inconclusive' && (c.basis === 'inferred' || !decided(c.id)))
+    .map((c) => `${c.id}: ${c.message}`);
+  const verdict = leaks.length > 0 ? 'leaking' : inconclusive.length > 0 ? 'inconclusive' : 'clean';
+  const leakBasis = observedLeaks.length > 0 && inferredLeaks.length > 0 ? 'both' : observedLeaks.length > 0 ? 'observed' : inferredLeaks.length > 0 ? 'inferred' : null;
+  return {
+    table: displayName(table),
+    tenantColumn,
+    rlsEnabled: table.rlsEnabled,
+    forceRls: table.rlsForced,
+    owned: table.owned,
+    verdict,
+    leakBasis,
+    leaks,
+    observedLeaks,
+    inferredLeaks,
+    inconclusive: verdict === 'inconclusive' ? inconclusive : [],
+    checks,
+  };
 }
 
 function describeRole(role: RoleRow, tenantTables: readonly TableRow[]): RoleReport {
@@ -213,7 +407,7 @@ function describeRole(role: RoleRow, tenantTables: readonly TableRow[]): RoleRep
 }
 
 interface TableAudit {
-  checks: ProbeCheck[];
+  checks: Check[];
   /** Settings (other than the tenant settings) the policies test, with the values they compare with. */
   bypassSettings: Map<string, Set<string>>;
   magicTenantValues: Set<string>;
@@ -224,7 +418,7 @@ interface TableAudit {
 async function auditTable(prober: Prober, table: TableRow, role: RoleRow, context: IdentityModel, tenantSettings: readonly string[], keyColumns: readonly string[]): Promise<TableAudit> {
   let bypassSettings = new Map<string, Set<string>>();
   let magicTenantValues = new Set<string>();
-  const checks: ProbeCheck[] = [];
+  const checks: Check[] = [];
   const { policies, views, partitions } = await prober.catalog(async () => ({
     policies: await readPolicies(prober, table.oid),
     views: await readViews(prober, table.oid),
@@ -322,7 +516,7 @@ function rowsText(n: number): string {
 /** Errors a step cannot interpret: it timed out or waited on a lock. */
 const STOPPED = new Set(['57014', '55P03']);
 
-async function selectNoContext(prober: Prober, table: TableRow, tenantSettings: readonly string[]): Promise<ProbeCheck> {
+async function selectNoContext(prober: Prober, table: TableRow, tenantSettings: readonly string[]): Promise<Check> {
   const id = 'select-no-context';
   if (!table.privileges.select) return { id, status: 'skipped', message: 'no SELECT privilege' };
   const outcome = await prober.step([], async () => {
@@ -338,7 +532,7 @@ async function selectNoContext(prober: Prober, table: TableRow, tenantSettings: 
   return { id, status: 'pass', message: `SELECT ${how} returned no rows`, rows: 0 };
 }
 
-function inconclusive(id: string, error: SqlError, what = 'the step'): ProbeCheck {
+function inconclusive(id: string, error: SqlError, what = 'the step'): Check {
   return { id, status: 'inconclusive', message: `${what} could not conclude: ${error.message}`, sqlState: error.sqlState ?? undefined };
 }
 
@@ -356,14 +550,14 @@ async function crossTenantSteps(
   audit: TableAudit,
   tenantSettings: readonly string[],
   seeded: SeededTable | undefined,
-): Promise<ProbeCheck[]> {
-  const checks: ProbeCheck[] = [];
+): Promise<Check[]> {
+  const checks: Check[] = [];
   const fresh = freshTenantValue(tenantColumn);
   const freshContext = contextSettings(tenantSettings, fresh);
   const canSelect = table.privileges.select;
 
   // A tenant value nobody uses: every visible row belongs to another tenant.
-  const readUnder = async (id: string, settings: [string, string][], what: string, relation = table.sqlName, column = tenantColumn): Promise<ProbeCheck> => {
+  const readUnder = async (id: string, settings: [string, string][], what: string, relation = table.sqlName, column = tenantColumn): Promise<Check> => {
     const outcome = await prober.step(settings, () => countVisible(prober, relation, column));
     if (!outcome.ok) return inconclusive(id, outcome.error, `SELECT ${what}`);
     const { rows, tenants } = outcome.value;
@@ -424,7 +618,7 @@ async function crossTenantSteps(
     if (row.missing.length > 0) {
       checks.push({ id: 'insert-other-tenant', status: 'inconclusive', message: `no value could be made for NOT NULL ${row.missing.join(', ')}` });
     } else {
-      const outcome = await prober.step(ownContext, () => prober.query(insertSql(table.sqlName, row), row.values));
+      const outcome = await prober.write(ownContext, () => prober.query(insertSql(table.sqlName, row), row.values));
       checks.push(writeVerdict('insert-other-tenant', outcome, `INSERT of a row for tenant ${other} while acting as tenant ${own}`, triggerNote));
     }
   }
@@ -435,13 +629,13 @@ async function crossTenantSteps(
   } else if (!canSelect) {
     checks.push({ id: 'update-other-tenant', status: 'skipped', message: 'no SELECT privilege to write SET col = col' });
   } else {
-    const outcome = await prober.step(freshContext, () => prober.query(`UPDATE ${table.sqlName} SET ${tc} = ${tc}`));
+    const outcome = await prober.write(freshContext, () => prober.query(`UPDATE ${table.sqlName} SET ${tc} = ${tc}`));
     checks.push(touchVerdict('update-other-tenant', outcome, 'UPDATE as a fresh tenant'));
   }
   if (!table.privileges.delete) {
     checks.push({ id: 'delete-other-tenant', status: 'skipped', message: 'no DELETE privilege' });
   } else {
-    const outcome = await prober.step(freshContext, () => prober.query(`DELETE FROM ${table.sqlName}`));
+    const outcome = await prober.write(freshContext, () => prober.query(`DELETE FROM ${table.sqlName}`));
     if (!outcome.ok && outcome.error.sqlState === '23503') {
       checks.push({ id: 'delete-other-tenant', status: 'leak', message: `DELETE as a fresh tenant reached rows of other tenants (a foreign key then refused: ${outcome.error.message})`, sqlState: '23503' });
     } else {
@@ -454,7 +648,7 @@ async function crossTenantSteps(
     checks.push({ id: 'move-own-row', status: 'skipped', message: 'no UPDATE privilege' });
   } else {
     const setOther = `UPDATE ${table.sqlName} SET ${tc} = $1::${tenantColumn.type}`;
-    const outcome = await prober.step(ownContext, async () => {
+    const outcome = await prober.write(ownContext, async () => {
       if (!seeded) {
         if (!table.privileges.insert) throw Object.assign(new Error('no own row to move: the role may not INSERT one'), { code: 'RLSG1' });
         const row = buildRow(table.columns, { [tenantColumn.name]: own }, next, { avoidSequences: true });
@@ -478,7 +672,7 @@ async function crossTenantSteps(
 }
 
 /** A write that RLS must refuse with 42501 ("new row violates row-level security policy"). */
-function writeVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: string, note: string): ProbeCheck {
+function writeVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: string, note: string): Check {
   if (outcome.ok) return { id, status: 'leak', message: `${what} succeeded${note}`, rows: outcome.value.rowCount };
   const { sqlState, message } = outcome.error;
   if (sqlState === '42501' && /row-level security|row level security/i.test(message)) {
@@ -488,7 +682,7 @@ function writeVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: 
 }
 
 /** UPDATE/DELETE as a tenant that owns no rows: every row touched belongs to another tenant. */
-function touchVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: string): ProbeCheck {
+function touchVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: string): Check {
   if (!outcome.ok) return inconclusive(id, outcome.error, what);
   const n = outcome.value.rowCount;
   if (n === 0) return { id, status: 'pass', message: `${what} touched no rows`, rows: 0 };
@@ -497,7 +691,7 @@ function touchVerdict(id: string, outcome: Outcome<{ rowCount: number }>, what: 
 
 /** SECURITY DEFINER functions: the search_path must be pinned with pg_temp last (SPEC 4, behaviour 8). */
 function auditFunction(f: DefinerFunctionRow, role: RoleRow): FunctionReport {
-  const checks: ProbeCheck[] = [];
+  const checks: Check[] = [];
   const path = f.searchPath === null ? null : f.searchPath.split(',').map((p) => p.trim().replace(/^"(.*)"$/, '$1').toLowerCase()).filter((p) => p !== '' && p !== "''");
   const temp = role.canCreateTemp
     ? `role "${role.name}" can create temporary tables that shadow its unqualified names`
@@ -513,5 +707,5 @@ function auditFunction(f: DefinerFunctionRow, role: RoleRow): FunctionReport {
     checks.push({ id: 'definer-search-path', status: 'pass', message: `search_path = ${f.searchPath} puts pg_temp last` });
   }
   if (f.publicExecute) checks.push({ id: 'definer-public-execute', status: 'warn', message: 'EXECUTE is granted to PUBLIC: every role can call this cross-tenant hole' });
-  return { function: f.signature, owner: f.owner, searchPath: f.searchPath, leaks: checks.filter((c) => c.status === 'leak').map((c) => c.message), checks };
+  return { function: f.signature, owner: f.owner, searchPath: f.searchPath, leaks: checks.filter((c) => c.status === 'leak').map((c) => c.message), checks: checks.map((c) => ({ ...c, basis: 'inferred' as const })) };
 }

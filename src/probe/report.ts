@@ -1,5 +1,8 @@
-/** The probe's report: readable text per table, or JSON (`{ role, tables, functions, ok }`). */
-import type { CheckStatus, ProbeCheck, ProbeResult } from './types.js';
+/**
+ * The probe's report: readable text per table, or JSON (`{ role, tables, functions, ok, ... }`).
+ * Each table's checks are shown in two groups: inferred from the catalog and observed.
+ */
+import type { CheckStatus, ProbeCheck, ProbeResult, TableReport } from './types.js';
 
 export type ProbeFormat = 'text' | 'json';
 
@@ -23,8 +26,11 @@ export function formatProbeReport(result: ProbeResult, format: ProbeFormat): str
   lines.push('');
   for (const t of result.tables) {
     const flags = `tenant column ${t.tenantColumn ?? '(none)'}, RLS ${t.rlsEnabled ? 'on' : 'OFF'}, FORCE ${t.forceRls ? 'on' : 'off'}${t.owned ? ', owned by this role' : ''}`;
-    lines.push(`${t.table} (${flags}): ${t.leaks.length === 0 ? 'no leak' : `${t.leaks.length} leak(s)`}`);
-    for (const check of t.checks) lines.push(formatCheck(check));
+    lines.push(`${t.table} (${flags}): ${verdictText(t)}`);
+    const inferred = t.checks.filter((c) => c.basis === 'inferred');
+    const observed = t.checks.filter((c) => c.basis === 'observed');
+    if (inferred.length > 0) lines.push('  inferred from the catalog (policy audit):', ...inferred.map(formatCheck));
+    if (observed.length > 0) lines.push('  observed (statements run as this role, rolled back):', ...observed.map(formatCheck));
     lines.push('');
   }
   if (result.functions.length > 0) {
@@ -38,7 +44,31 @@ export function formatProbeReport(result: ProbeResult, format: ProbeFormat): str
   for (const missing of result.notFound) lines.push(`table ${missing}: not a tenant table this role can reach`);
   if (result.tables.length === 0) lines.push('no tenant table is reachable by this role');
   const leakCount = r.leaks.length + result.tables.reduce((n, t) => n + t.leaks.length, 0) + result.functions.reduce((n, f) => n + f.leaks.length, 0);
-  const tail = result.inconclusive > 0 ? ` (${result.inconclusive} step(s) inconclusive: not proven safe)` : '';
-  lines.push(result.ok ? `OK: no leak found in ${result.tables.length} table(s)${tail}` : `FAIL: ${leakCount} leak(s)${tail}`);
+  const leakingTables = result.tables.filter((t) => t.verdict === 'leaking');
+  const inconclusive = result.tables.filter((t) => t.verdict === 'inconclusive');
+  // Inconclusive tables come last, each with its reasons: never summarised as OK.
+  if (inconclusive.length > 0) {
+    lines.push(`INCONCLUSIVE: ${inconclusive.length} table(s) could not be checked; they are NOT proven safe${result.strict ? ' (--strict: this fails the run)' : ' (exit 1 with --strict, the default when CI=true)'}:`);
+    for (const t of inconclusive) {
+      lines.push(`  ${t.table}`);
+      for (const reason of t.inconclusive) lines.push(`    ${reason}`);
+    }
+  }
+  if (result.leaking) {
+    lines.push(`FAIL: ${leakCount} leak(s)${leakingTables.length ? ` in ${leakingTables.length} leaking table(s): ${leakingTables.map((t) => `${t.table} (${t.leakBasis})`).join(', ')}` : ''}`);
+  } else if (inconclusive.length > 0) {
+    lines.push(`${result.ok ? 'NOT PROVEN' : 'FAIL'}: no leak found, but ${inconclusive.length} of ${result.tables.length} table(s) inconclusive`);
+  } else {
+    lines.push(`OK: no leak found in ${result.tables.length} table(s)`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+function verdictText(t: TableReport): string {
+  if (t.verdict === 'leaking') {
+    const basis = t.leakBasis === 'both' ? 'observed and inferred' : t.leakBasis === 'observed' ? 'observed' : 'inferred from the catalog, not observed';
+    return `LEAKING (${basis}): ${t.leaks.length} leak(s)`;
+  }
+  if (t.verdict === 'inconclusive') return 'INCONCLUSIVE (not proven safe)';
+  return 'no leak';
 }

@@ -7,10 +7,17 @@
  */
 export type CheckStatus = 'pass' | 'leak' | 'warn' | 'inconclusive' | 'skipped';
 
+/**
+ * `observed`: the probe ran the statement and saw the rows (read or written across tenants).
+ * `inferred`: what the catalog implies (flags, privileges, the policies as the analyzer reads them).
+ */
+export type CheckBasis = 'observed' | 'inferred';
+
 export interface ProbeCheck {
   /** Stable id: `rls-enabled`, `select-other-tenant`, `insert-other-tenant`, ... */
   id: string;
   status: CheckStatus;
+  basis: CheckBasis;
   message: string;
   /** The SQLSTATE a step ended with, when it ended in an error. */
   sqlState?: string;
@@ -38,7 +45,20 @@ export interface TableReport {
   rlsEnabled: boolean;
   forceRls: boolean;
   owned: boolean;
+  /**
+   * `leaking`: a leak was observed or the audit proves one; `inconclusive`: no leak, but the audit
+   * could not complete or an observed step could not conclude where the audit does not decide it;
+   * `clean`: every step concluded (observed, or decided by the audit).
+   */
+  verdict: 'leaking' | 'inconclusive' | 'clean';
+  /** What the verdict rests on when leaking: the probe saw it, the audit proves it, or both. */
+  leakBasis: 'observed' | 'inferred' | 'both' | null;
+  /** Every leak's message (observed and inferred). */
   leaks: string[];
+  observedLeaks: string[];
+  inferredLeaks: string[];
+  /** Why the table is inconclusive (`<check id>: <message>`), when it is. */
+  inconclusive: string[];
   checks: ProbeCheck[];
 }
 
@@ -58,6 +78,12 @@ export interface ProbeResult {
   notFound: string[];
   /** Steps that could not conclude: not leaks, and not proven safe either. */
   inconclusive: number;
-  /** No leak and no inert role (inconclusive steps are counted separately, never as safe). */
+  /** Tables whose verdict is `inconclusive`. */
+  inconclusiveTables: string[];
+  /** `--strict` (the default when CI=true): an inconclusive table fails the run. */
+  strict: boolean;
+  /** A leak anywhere: the role, a table or a definer function. */
+  leaking: boolean;
+  /** The run passes: no leak, and under `strict` no inconclusive table. */
   ok: boolean;
 }

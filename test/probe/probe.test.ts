@@ -122,9 +122,9 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
     await withScratchDatabase(async (db) => {
       await createCleanSchema(db);
       await addDefects(db);
-      const result = await probeUnchanged(db, roleUrl(db, 'probe_owner', PASSWORDS.owner), ['docs', 'public.notes', 'missing_table']);
+      const result = await probeUnchanged(db, roleUrl(db, 'probe_owner', PASSWORDS.owner), ['docs', 'public.notes']);
       expect(result.role.ownsTables).toEqual(['public.docs', 'public.events', 'public.events_1', 'public.events_2', 'public.notes']);
-      expect(result.notFound).toEqual(['missing_table']);
+      expect(result.notFound).toEqual([]);
       expect(result.tables.map((t) => t.table)).toEqual(['public.docs', 'public.notes']);
       // FORCE filters the owner too; only TRUNCATE, which the owner always holds, ignores RLS.
       expect(table(result, 'public.docs').leaks).toEqual([`role "probe_owner" holds TRUNCATE (as the owner): TRUNCATE ignores RLS and removes every tenant's rows`]);
@@ -207,6 +207,9 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
       expect(table(result, 'public.ledgers').checks.find((c) => c.id === 'insert-other-tenant')).toMatchObject({ status: 'inconclusive', sqlState: '23514' });
       // The analyzer still sees the open WITH CHECK.
       expect(status(table(result, 'public.ledgers'), 'policy-insert')).toEqual(['leak']);
+      expect(table(result, 'public.ledgers')).toMatchObject({ verdict: 'leaking', leakBasis: 'inferred', observedLeaks: [] });
+      // shapes: the insert could not run, but the audit decides INSERT (pinned): not inconclusive.
+      expect(table(result, 'public.shapes')).toMatchObject({ verdict: 'clean', leaks: [] });
       expect(table(result, 'public.shapes').checks.find((c) => c.id === 'insert-other-tenant')).toMatchObject({
         status: 'inconclusive',
         message: 'no value could be made for NOT NULL p (point)',
@@ -214,27 +217,63 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
     });
   });
 
-  it('waits on no lock: a table locked by another session is inconclusive, not a hang', async () => {
+  it('waits on no lock: a table locked by another session is inconclusive, not a hang, and fails --strict', async () => {
     await withScratchDatabase(async (db) => {
       await createCleanSchema(db);
+      await db.query(`CREATE TABLE open_notes (tenant_id int NOT NULL, body text);
+        GRANT SELECT ON open_notes TO probe_app;
+        INSERT INTO open_notes VALUES (1, 'a'), (2, 'b');`);
       const { default: pg } = await import('pg');
       const locker = new pg.Client({ connectionString: db.url });
       await locker.connect();
+      const appUrl = roleUrl(db, 'probe_app', PASSWORDS.app);
       try {
         await locker.query('BEGIN');
         await locker.query('LOCK TABLE docs IN ACCESS EXCLUSIVE MODE');
         const started = Date.now();
-        const result = await runProbe({ url: roleUrl(db, 'probe_app', PASSWORDS.app), config, lockTimeoutMs: 200 });
+        const result = await runProbe({ url: appUrl, config, lockTimeoutMs: 200 });
         expect(Date.now() - started).toBeLessThan(20_000);
         const docs = table(result, 'public.docs');
-        expect(docs.checks.find((c) => c.id === 'catalog')).toMatchObject({ status: 'inconclusive', message: expect.stringContaining('lock timeout') });
-        expect(docs.checks.find((c) => c.id === 'select-other-tenant')).toMatchObject({ status: 'inconclusive', sqlState: '55P03' });
-        expect(result.ok).toBe(true);
+        expect(docs.checks.find((c) => c.id === 'catalog')).toMatchObject({ status: 'inconclusive', basis: 'inferred', message: expect.stringContaining('lock timeout') });
+        expect(docs.checks.find((c) => c.id === 'select-other-tenant')).toMatchObject({ status: 'inconclusive', basis: 'observed', sqlState: '55P03' });
         expect(docs.checks.find((c) => c.id === 'insert-other-tenant')).toMatchObject({ status: 'inconclusive', sqlState: '55P03' });
+        expect(docs.verdict).toBe('inconclusive');
+        expect(docs.inconclusive[0]).toMatch(/^catalog: .*lock timeout/);
+        expect(result.inconclusiveTables).toEqual(['public.docs']);
+        // A table without RLS next to it leaks, by the catalog and by the rows the probe saw.
+        expect(result).toMatchObject({ leaking: true, strict: false, ok: false });
+        expect(table(result, 'public.open_notes')).toMatchObject({ verdict: 'leaking', leakBasis: 'both', inconclusive: [] });
+
+        // --strict (and CI=true) fail on the inconclusive table; it is listed at the end.
+        for (const [argv, env] of [
+          [['--url', appUrl, '--table', 'docs', '--strict'], {}],
+          [['--url', appUrl, '--table', 'docs', '--format', 'json'], { CI: 'true' }],
+        ] as const) {
+          const io = captureIo(env);
+          expect(await probeCommand([...argv], io)).toBe(1);
+          if (argv.includes('json')) {
+            const json = JSON.parse(io.out);
+            expect(json).toMatchObject({ strict: true, leaking: false, ok: false, inconclusiveTables: ['public.docs'] });
+            expect(json.tables[0]).toMatchObject({ table: 'public.docs', verdict: 'inconclusive', leakBasis: null });
+          } else {
+            expect(io.out).not.toMatch(/\bOK\b|no leak found in/);
+            expect(io.out).toContain('public.docs (tenant column tenant_id, RLS on, FORCE on): INCONCLUSIVE (not proven safe)');
+            expect(io.out.trimEnd().split('\n').at(-1)).toBe('FAIL: no leak found, but 1 of 1 table(s) inconclusive');
+            expect(io.out).toMatch(/INCONCLUSIVE: 1 table\(s\) could not be checked; they are NOT proven safe \(--strict: this fails the run\):\n  public\.docs\n    catalog: /);
+          }
+        }
+        // Not strict: exit 0 (no leak), and still never "OK".
+        const lax = captureIo({});
+        expect(await probeCommand(['--url', appUrl, '--table', 'docs'], lax)).toBe(0);
+        expect(lax.out.trimEnd().split('\n').at(-1)).toBe('NOT PROVEN: no leak found, but 1 of 1 table(s) inconclusive');
       } finally {
         await locker.query('ROLLBACK');
         await locker.end();
       }
+      // Unlocked, the same table is clean under --strict.
+      const io = captureIo({ CI: 'true' });
+      expect(await probeCommand(['--url', appUrl, '--table', 'docs'], io)).toBe(0);
+      expect(io.out).toContain('OK: no leak found in 1 table(s)');
     });
   });
 
@@ -292,13 +331,26 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
     expect(badFormat.err).toContain('unknown --format "xml"');
   });
 
-  it('formats a readable report', () => {
+  it('formats a readable report: inferred and observed apart, inconclusive tables last and never OK', () => {
+    const base = { table: 'public.t', tenantColumn: 'tenant_id', rlsEnabled: true, forceRls: true, owned: false, leakBasis: null, leaks: [], observedLeaks: [], inferredLeaks: [], inconclusive: [] };
     const result: ProbeResult = {
       role: { name: 'app', superuser: false, bypassRls: false, bypassMemberships: [], ownsTables: [], canCreateTemp: true, inert: false, leaks: [] },
-      tables: [{ table: 'public.t', tenantColumn: 'tenant_id', rlsEnabled: true, forceRls: true, owned: false, leaks: [], checks: [{ id: 'select-other-tenant', status: 'pass', message: 'SELECT returned no rows', rows: 0 }] }],
+      tables: [
+        {
+          ...base,
+          verdict: 'clean',
+          checks: [
+            { id: 'policy-select', status: 'pass', basis: 'inferred', message: 'SELECT: pinned to the tenant context' },
+            { id: 'select-other-tenant', status: 'pass', basis: 'observed', message: 'SELECT returned no rows', rows: 0 },
+          ],
+        },
+      ],
       functions: [],
       notFound: [],
       inconclusive: 0,
+      inconclusiveTables: [],
+      strict: false,
+      leaking: false,
       ok: true,
     };
     expect(formatProbeReport(result, 'text')).toBe(
@@ -306,11 +358,37 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
         'role app: superuser no, BYPASSRLS no, owns 0 tenant table(s)',
         '',
         'public.t (tenant column tenant_id, RLS on, FORCE on): no leak',
+        '  inferred from the catalog (policy audit):',
+        '    ok    policy-select: SELECT: pinned to the tenant context',
+        '  observed (statements run as this role, rolled back):',
         '    ok    select-other-tenant: SELECT returned no rows',
         '',
         'OK: no leak found in 1 table(s)',
         '',
       ].join('\n'),
     );
+    const unsure: ProbeResult = {
+      ...result,
+      tables: [
+        result.tables[0]!,
+        {
+          ...base,
+          table: 'public.u',
+          verdict: 'inconclusive',
+          inconclusive: ['catalog: reading the catalog failed: canceling statement due to lock timeout'],
+          checks: [{ id: 'catalog', status: 'inconclusive', basis: 'inferred', message: 'reading the catalog failed: canceling statement due to lock timeout' }],
+        },
+      ],
+      inconclusive: 1,
+      inconclusiveTables: ['public.u'],
+    };
+    const text = formatProbeReport(unsure, 'text');
+    expect(text).not.toContain('OK');
+    expect(text.trimEnd().split('\n').slice(-4)).toEqual([
+      'INCONCLUSIVE: 1 table(s) could not be checked; they are NOT proven safe (exit 1 with --strict, the default when CI=true):',
+      '  public.u',
+      '    catalog: reading the catalog failed: canceling statement due to lock timeout',
+      'NOT PROVEN: no leak found, but 1 of 2 table(s) inconclusive',
+    ]);
   });
 });
