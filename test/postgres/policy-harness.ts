@@ -64,13 +64,16 @@ function states(c: Case): { label: string; settings: Record<string, string> }[] 
 }
 
 /** Tenant B's row as the superuser sees it inside the current transaction. */
-async function truthOfB(c: pg.Client): Promise<{ present: boolean; body: string | null; tenant: string | null }> {
+async function truthOfB(c: pg.Client): Promise<{ present: boolean; body: string | null; tenant: string | null }[]> {
   // tenant_id read as text, whatever its type.
   await c.query('SAVEPOINT truth');
   await c.query('SET LOCAL ROLE NONE');
-  const { rows } = await c.query<{ body: string; tenant_id: string }>('SELECT body, tenant_id::text AS tenant_id FROM t WHERE id = 2');
+  const { rows } = await c.query<{ id: number; body: string; tenant_id: string }>('SELECT id, body, tenant_id::text AS tenant_id FROM t WHERE id IN (2, 5)');
   await c.query('ROLLBACK TO SAVEPOINT truth');
-  return { present: rows.length > 0, body: rows[0]?.body ?? null, tenant: rows[0]?.tenant_id ?? null };
+  return [2, 5].map((id) => {
+    const row = rows.find((r) => r.id === id);
+    return { present: !!row, body: row?.body ?? null, tenant: row?.tenant_id ?? null };
+  });
 }
 
 async function changedB(c: pg.Client, sql: string, tenantB: string): Promise<boolean> {
@@ -83,7 +86,7 @@ async function changedB(c: pg.Client, sql: string, tenantB: string): Promise<boo
   }
   const b = await truthOfB(c);
   await c.query('ROLLBACK TO SAVEPOINT cmd');
-  return !b.present || b.body !== 'b' || b.tenant !== tenantB;
+  return b.some((row) => !row.present || row.body !== 'b' || row.tenant !== tenantB);
 }
 
 /** Every way `role` reaches tenant B's row, or moves tenant A's row, in any state: [] when safe. */
@@ -93,15 +96,15 @@ async function leaks(db: ScratchDatabase, role: string, c: Case): Promise<string
   const changed = (client: pg.Client, sql: string) => changedB(client, sql, B);
   const probe = async (label: string, client: pg.Client) => {
       const tag = (what: string) => found.push(`${role} ${label}: ${what}`);
-      const select = await attempt(client, 'SELECT id FROM t WHERE id = 2');
+      const select = await attempt(client, 'SELECT id FROM t WHERE id IN (2, 5)');
       if ('rowCount' in select && select.rowCount > 0) tag('reads B');
       for (const flag of [false, true]) {
         const insert = await attempt(client, `INSERT INTO t (id, tenant_id, body, is_public) VALUES (${flag ? 4 : 3}, '${B}', 'planted', ${flag})`);
         if (insert.code === 'ok') tag(`inserts for B${flag ? ' (is_public)' : ''}`);
       }
-      if (await changed(client, "UPDATE t SET body = 'x' WHERE id = 2")) tag('updates B (WHERE)');
+      if (await changed(client, "UPDATE t SET body = 'x' WHERE id IN (2, 5)")) tag('updates B (WHERE)');
       if (await changed(client, "UPDATE t SET body = 'x'")) tag('updates B (no WHERE)');
-      if (await changed(client, 'DELETE FROM t WHERE id = 2')) tag('deletes B (WHERE)');
+      if (await changed(client, 'DELETE FROM t WHERE id IN (2, 5)')) tag('deletes B (WHERE)');
       if (await changed(client, 'DELETE FROM t')) tag('deletes B (no WHERE)');
       if (await changed(client, `UPDATE t SET tenant_id = '${A}'`)) tag('pulls B into A');
       const move = await attempt(client, `UPDATE t SET tenant_id = '${B}' WHERE id = 1 RETURNING id`);
@@ -155,8 +158,9 @@ export async function judge(c: Case): Promise<{ observed: string[]; errors: stri
   const observed = await withScratchDatabase(async (db) => {
     await db.query(ROLES_SQL);
     await db.query(`SET ROLE mig_owner;\n${sql}\nRESET ROLE;`);
-    // Tenant B's row is flagged public: a row flag admits it to everyone, as the analysis says.
-    await db.query(`INSERT INTO t (id, tenant_id, body, is_public) VALUES (1, '${tenants(c).a}', 'a', false), (2, '${tenants(c).b}', 'b', true)`);
+    // Tenant B has a row flagged public (a row flag admits it to everyone, as the analysis says)
+    // and a private one (a policy that admits only unflagged rows reaches it).
+    await db.query(`INSERT INTO t (id, tenant_id, body, is_public) VALUES (1, '${tenants(c).a}', 'a', false), (2, '${tenants(c).b}', 'b', true), (5, '${tenants(c).b}', 'b', false)`);
     return [...(await leaks(db, 'app_user', c)), ...(await leaks(db, 'mig_owner', c))];
   });
   const errors = (await checkSql(sql, { appRoles: ['app_user'], migrationRole: 'mig_owner' })).filter((f) => f.severity === 2).map((f) => `${f.ruleId}@${f.location.line}`);
