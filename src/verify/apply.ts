@@ -7,7 +7,8 @@ import { readMigration } from '../migrations/read.js';
 import { parseScript, type ParsedScript } from '../sql/parse.js';
 import { quoteIdent } from '../probe/values.js';
 import { toSqlError } from '../probe/session.js';
-import type { VerifyDatabase } from './database.js';
+import type { OwnerSession, VerifyDatabase } from './database.js';
+import type { AstNode } from '../sql/parse.js';
 
 export interface MigrationFailure {
   file: string;
@@ -21,14 +22,69 @@ export interface AppliedMigrations {
   files: string[];
   statements: number;
   failures: MigrationFailure[];
-  /** Statements the owner role may not run (roles with attributes, extensions), applied as the superuser instead. */
+  /**
+   * Role statements the owner may not run (a role the migrations create, with BYPASSRLS), applied
+   * in the admin session instead. Nothing else ever is: not a SUPERUSER, not a grant of a role the
+   * migrations did not create (pg_execute_server_program), not an extension.
+   */
   appliedAsSuperuser: { file: string; line: number; statement: string }[];
   /** Roles the migrations create (`CREATE ROLE`), lower-case. */
   createdRoles: Set<string>;
 }
 
-/** Statement kinds that need a superuser's rights (BYPASSRLS, SUPERUSER, untrusted extensions). */
-const SUPERUSER_KINDS = new Set(['CreateRoleStmt', 'AlterRoleStmt', 'GrantRoleStmt', 'CreateExtensionStmt', 'AlterRoleSetStmt']);
+const optionOn = (options: AstNode[] | undefined, name: string) => (options ?? []).some((o) => o.DefElem?.defname === name && o.DefElem?.arg?.Boolean?.boolval === true);
+
+/**
+ * May this statement, refused to the owner (42501), run in the admin session? Only a role
+ * statement that gives no one a superuser's reach: creating or altering a role the migrations
+ * create (BYPASSRLS is what the probe then finds), without SUPERUSER, not the owner itself; or
+ * granting only roles the migrations create. Everything else (an untrusted extension, a grant of
+ * a predefined role such as pg_execute_server_program, SUPERUSER) fails and is reported.
+ */
+function adminMayRun(node: AstNode, kind: string, owner: string, created: ReadonlySet<string>): boolean {
+  const name = (r: unknown) => String(r ?? '').toLowerCase();
+  if (kind === 'CreateRoleStmt') return !optionOn(node.options, 'superuser') && created.has(name(node.role));
+  if (kind === 'AlterRoleStmt') {
+    const role = name(node.role?.rolename);
+    return !optionOn(node.options, 'superuser') && role !== owner.toLowerCase() && created.has(role);
+  }
+  if (kind === 'GrantRoleStmt') return ((node.granted_roles ?? []) as AstNode[]).every((g) => created.has(name(g.AccessPriv?.priv_name)));
+  return false;
+}
+
+/**
+ * In a superuser session (PGlite) the owner is entered with SET ROLE, so statements that switch
+ * roles would leave it. They are given the meaning they have when the owner logs in itself:
+ * RESET ROLE and SET ROLE NONE return to the owner; SET SESSION AUTHORIZATION needs a superuser
+ * login and fails; DISCARD ALL returns to the owner. `null`: run the statement as written.
+ */
+function roleSwitchAsOwner(node: AstNode, kind: string, owner: string): { run: string | null; refuse?: string } | null {
+  const asOwner = `SET ROLE ${quoteIdent(owner)}`;
+  if (kind === 'VariableSetStmt') {
+    const setting = String(node.name ?? '').toLowerCase();
+    if (setting === 'session_authorization') return { run: null, refuse: 'permission denied to set session authorization: the migrations run as the owner role verify created, which is not a superuser' };
+    if (setting !== 'role') return null;
+    const target = node.args?.[0]?.A_Const?.sval?.sval as string | undefined;
+    if (node.kind === 'VAR_RESET' || node.kind === 'VAR_SET_DEFAULT' || target?.toLowerCase() === 'none') return { run: asOwner };
+    return null;
+  }
+  if (kind === 'DiscardStmt' && node.target === 'DISCARD_ALL') return { run: null };
+  return null;
+}
+
+/** `text` with the password a role statement sets shown as '***' (verify echoes the statements it applied as admin). */
+export function redactPassword(text: string, node: AstNode): string {
+  const options = (node.options ?? []) as AstNode[];
+  let out = text;
+  for (const o of options) {
+    const value = o.DefElem?.defname === 'password' ? (o.DefElem.arg?.String?.sval as string | undefined) : undefined;
+    if (value) out = out.split(`'${value.replace(/'/g, "''")}'`).join("'***'").split(value).join('***');
+  }
+  return out;
+}
+
+/** Statements after which a superuser session is checked for an escape (PL/pgSQL can switch roles too). */
+const ESCAPE_KINDS = new Set(['VariableSetStmt', 'DiscardStmt', 'DoStmt', 'ExecuteStmt', 'CallStmt', 'SelectStmt']);
 
 /** SQLSTATEs of a prelude statement whose object is already there (a cluster-wide role from an earlier run, a schema the server ships). */
 const ALREADY_THERE = new Set(['42710', '42P06', '42P07', '42723', '42704']);
@@ -97,43 +153,57 @@ export function rolesCreatedBy(scripts: ReadonlyMap<string, ParsedScript>): Set<
 
 export async function applyMigrations(db: VerifyDatabase, scripts: ReadonlyMap<string, ParsedScript>, owner: string, readFailures: readonly MigrationFailure[] = []): Promise<AppliedMigrations> {
   const result: AppliedMigrations = { files: [...scripts.keys()], statements: 0, failures: readFailures.filter((f) => !scripts.has(f.file)), appliedAsSuperuser: [], createdRoles: rolesCreatedBy(scripts) };
-  const asOwner = `SET ROLE ${quoteIdent(owner)}`;
-  for (const [file, script] of scripts) {
-    for (const failure of readFailures) if (failure.file === file) result.failures.push(failure);
-    for (const error of script.errors) {
-      const at = script.source.position(error.offset);
-      result.failures.push({ file, line: at.line, column: at.column, message: `syntax error: ${error.message}`, sqlState: '42601' });
-    }
-    await db.exec(asOwner);
-    for (const statement of script.statements) {
-      const text = script.source.text.slice(statement.start, statement.end);
-      const at = script.source.position(statement.start);
-      result.statements++;
-      try {
-        await db.exec(text);
-      } catch (error) {
-        const e = toSqlError(error);
-        if (e.sqlState === '42501' && SUPERUSER_KINDS.has(statement.kind)) {
-          try {
-            await db.exec('RESET ROLE');
-            await db.exec(text);
-            result.appliedAsSuperuser.push({ file, line: at.line, statement: text.split('\n')[0]!.slice(0, 120) });
-            continue;
-          } catch (retry) {
-            const r = toSqlError(retry);
-            result.failures.push({ file, line: at.line, column: at.column, message: r.message, sqlState: r.sqlState });
-            continue;
-          } finally {
-            await db.exec(asOwner).catch(() => {});
-          }
-        }
-        // Inside a failed transaction block every later statement fails too: report the first only.
-        if (e.sqlState !== '25P02') result.failures.push({ file, line: at.line, column: at.column, message: e.message, sqlState: e.sqlState });
+  const session: OwnerSession = await db.openOwnerSession(owner);
+  /** A statement that left the owner role: reported, and the owner restored before anything else runs. */
+  const escaped = async (file: string, at: { line: number; column: number }, what: string) => {
+    if (session.loggedIn || !(await session.isSuperuser())) return false;
+    result.failures.push({ file, line: at.line, column: at.column, message: `${what} left the owner role and holds a superuser's rights: verify never runs migrations as a superuser, so it was stopped here and the owner role restored`, sqlState: '42501' });
+    await session.restore();
+    return true;
+  };
+  try {
+    for (const [file, script] of scripts) {
+      for (const failure of readFailures) if (failure.file === file) result.failures.push(failure);
+      for (const error of script.errors) {
+        const at = script.source.position(error.offset);
+        result.failures.push({ file, line: at.line, column: at.column, message: `syntax error: ${error.message}`, sqlState: '42601' });
       }
+      for (const statement of script.statements) {
+        const text = script.source.text.slice(statement.start, statement.end);
+        const at = script.source.position(statement.start);
+        result.statements++;
+        const node = statement.node as AstNode;
+        const switched = session.loggedIn ? null : roleSwitchAsOwner(node, statement.kind, owner);
+        if (switched?.refuse) {
+          result.failures.push({ file, line: at.line, column: at.column, message: switched.refuse, sqlState: '42501' });
+          continue;
+        }
+        try {
+          await session.exec(switched?.run ?? text);
+          if (switched && switched.run === null) await session.restore();
+          if (ESCAPE_KINDS.has(statement.kind) && (await escaped(file, at, 'this statement'))) continue;
+        } catch (error) {
+          const e = toSqlError(error);
+          if (e.sqlState === '42501' && adminMayRun(node, statement.kind, owner, result.createdRoles)) {
+            try {
+              await session.execAsAdmin(text);
+              result.appliedAsSuperuser.push({ file, line: at.line, statement: redactPassword(text, node).split('\n')[0]!.slice(0, 120) });
+            } catch (retry) {
+              const r = toSqlError(retry);
+              result.failures.push({ file, line: at.line, column: at.column, message: r.message, sqlState: r.sqlState });
+            }
+            continue;
+          }
+          // Inside a failed transaction block every later statement fails too: report the first only.
+          if (e.sqlState !== '25P02') result.failures.push({ file, line: at.line, column: at.column, message: e.message, sqlState: e.sqlState });
+        }
+      }
+      // A file that left a transaction open (or failed inside one) must not swallow the next file.
+      await escaped(file, script.source.position(script.source.text.length), 'a statement of this file');
+      await session.restore();
     }
-    // A file that left a transaction open (or failed inside one) must not swallow the next file.
-    await db.exec('ROLLBACK').catch(() => {});
+  } finally {
+    await session.close();
   }
-  await db.exec('RESET ROLE');
   return result;
 }
