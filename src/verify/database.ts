@@ -12,7 +12,8 @@
  * that nothing escaped (PGlite has no shell and no host filesystem to escape to).
  */
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
+import { createRequire } from 'node:module';
+import { PGlite, type Extension } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ProbeConnectionError } from '../probe/probe.js';
 import { redactSecrets } from '../probe/redact.js';
@@ -43,8 +44,32 @@ export interface OwnerSession {
   close(): Promise<void>;
 }
 
-export async function openPglite(): Promise<VerifyDatabase> {
-  const db = await PGlite.create();
+/** The PGlite contrib module (`@electric-sql/pglite/contrib/<module>`) of an extension, when PGlite ships one. */
+export function pgliteContribModule(extension: string): string | null {
+  const module = extension.toLowerCase().replace(/-/g, '_');
+  if (!/^[a-z0-9_]+$/.test(module)) return null;
+  try {
+    createRequire(import.meta.url).resolve(`@electric-sql/pglite/contrib/${module}`);
+    return module;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * PGlite's contrib extensions (pgcrypto, uuid-ossp, citext, ...) must be passed to
+ * `PGlite.create`, so the extensions the migrations create are named up front; one PGlite does not
+ * ship makes its CREATE EXTENSION fail, reported like any failed statement.
+ */
+export async function openPglite(extensions: readonly string[] = []): Promise<VerifyDatabase> {
+  const loaded: Record<string, Extension> = {};
+  for (const name of extensions) {
+    const module = pgliteContribModule(name);
+    if (!module || loaded[module]) continue;
+    const exports = (await import(`@electric-sql/pglite/contrib/${module}`)) as Record<string, Extension>;
+    if (exports[module]) loaded[module] = exports[module];
+  }
+  const db = await PGlite.create({ extensions: loaded });
   return {
     engine: 'pglite',
     session: {

@@ -164,7 +164,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const maxFileBytes = options.maxFileBytes ?? configuredMaxFileBytes();
   const { scripts, failures: readFailures } = readMigrations(discovered.files.map((f) => f.path), maxFileBytes, discovered.problems);
   const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty, maxFileBytes });
-  const db = options.url ? await openScratch(options.url) : await openPglite();
+  const extensions = [...scripts.values()].flatMap((script) => script.statements.filter((st) => st.kind === 'CreateExtensionStmt').map((st) => String(st.node.extname ?? '')));
+  const db = options.url ? await openScratch(options.url) : await openPglite(extensions);
   try {
     const config = options.config;
     const preset = config.preset ? PRESETS[config.preset] : undefined;

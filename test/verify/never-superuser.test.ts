@@ -94,6 +94,24 @@ describe('verify never runs migrations as a superuser', () => {
     }
   });
 
+  it('on PGlite: loads the contrib extensions the migrations create (pgcrypto, uuid-ossp, citext)', async () => {
+    const dir = project({
+      '001_init.sql': `CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+CREATE EXTENSION citext;
+CREATE TABLE notes (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), tenant_id uuid NOT NULL DEFAULT uuid_generate_v4(), email citext, digest bytea DEFAULT digest('x', 'sha256'));
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notes FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON notes USING (tenant_id = current_setting('app.current_tenant', true)::uuid);
+CREATE ROLE app_user NOLOGIN;
+GRANT SELECT ON notes TO app_user;
+`,
+    });
+    const result = await runVerify({ paths: [], config: resolveConfig({ start: dir }) });
+    expect(result.migrations.failures).toEqual([]);
+    expect(result.seed).toEqual([expect.objectContaining({ table: 'public.notes', seeded: true })]);
+  });
+
   it('SUPERUSER is never granted: not in CREATE ROLE, not to the owner by ALTER ROLE', async () => {
     const dir = project({
       '001_init.sql': `${TABLE}CREATE ROLE app_user NOLOGIN;\nGRANT SELECT ON notes TO app_user;\nCREATE ROLE boss SUPERUSER;\nALTER ROLE rls_guard_owner SUPERUSER;\n`,
