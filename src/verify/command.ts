@@ -10,6 +10,7 @@ import { formatVerifyReport } from './report.js';
 import { runVerify } from './verify.js';
 
 export const VERIFY_USAGE = `Usage: rls-guard verify [paths] [--url SCRATCH_URL] [--format text|json] [--config FILE] [--allow-empty] [--max-file-size N]
+       [--create-database] [--cleanup|--no-cleanup]
 
 Applies the migrations (found and ordered as \`check\` does) to an embedded PostgreSQL (PGlite), or
 to an empty scratch database given by a superuser URL, as a non-superuser owner role; seeds two
@@ -18,7 +19,10 @@ reports where the result disagrees with \`check\`. A migrations path that does n
 no migration is a usage error unless --allow-empty (an empty history on purpose). A migration
 that cannot be read (a FIFO, a dangling link, over --max-file-size or RLS_GUARD_MAX_FILE_SIZE,
 default 32m) is not applied and is a failure; a NUL byte or invalid UTF-8 is a failure at its
-line. Exit 0: no leak; 1: a leak or a failed migration; 2: usage error.`;
+line. With --url, --create-database applies to a fresh database it creates on that server, and
+--cleanup (the default with --create-database) drops what the run made: that database (or what
+the run's roles own in the given one) and the roles it created. No migration statement runs as a
+superuser. Exit 0: no leak; 1: a leak or a failed migration; 2: usage error.`;
 
 const defaultIo: CommandIo = {
   stdout: (text) => process.stdout.write(text),
@@ -38,6 +42,9 @@ export async function verifyCommand(argv: string[], io: CommandIo = defaultIo): 
         config: { type: 'string' },
         'allow-empty': { type: 'boolean' },
         'max-file-size': { type: 'string' },
+        'create-database': { type: 'boolean' },
+        cleanup: { type: 'boolean' },
+        'no-cleanup': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -53,9 +60,18 @@ export async function verifyCommand(argv: string[], io: CommandIo = defaultIo): 
       return 2;
     }
     url = values.url;
+    if (values.cleanup && values['no-cleanup']) {
+      io.stderr('rls-guard verify: --cleanup and --no-cleanup contradict each other\n');
+      return 2;
+    }
+    if (!url && (values['create-database'] || values.cleanup)) {
+      io.stderr(`rls-guard verify: --${values.cleanup ? 'cleanup' : 'create-database'} needs --url (PGlite leaves nothing behind)\n`);
+      return 2;
+    }
+    const cleanup = values.cleanup ? true : values['no-cleanup'] ? false : undefined;
     const maxFileBytes = values['max-file-size'] === undefined ? configuredMaxFileBytes() : parseFileSize(values['max-file-size'], '--max-file-size');
     const config = resolveConfig({ explicit: values.config, start: positionals[0] ?? io.cwd });
-    const result = await runVerify({ paths: positionals, config, url, allowEmpty: values['allow-empty'] === true, maxFileBytes });
+    const result = await runVerify({ paths: positionals, config, url, allowEmpty: values['allow-empty'] === true, maxFileBytes, createDatabase: values['create-database'] === true, cleanup });
     io.stdout(redactSecrets(formatVerifyReport(result, format), url));
     return result.ok ? 0 : 1;
   } catch (error) {

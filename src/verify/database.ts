@@ -27,7 +27,20 @@ export interface VerifyDatabase {
   exec(sql: string): Promise<void>;
   /** Opens the session the migrations run in, as `owner` (a role the admin session created). */
   openOwnerSession(owner: string): Promise<OwnerSession>;
-  close(): Promise<void>;
+  /** The scratch database verify created (`--create-database`), or null. */
+  createdDatabase: string | null;
+  /**
+   * Closes. With `cleanup` (by URL): drops the database verify created, else what the roles this
+   * run created own in the scratch database; then those roles (roles are cluster-wide).
+   */
+  close(options?: { cleanup?: boolean }): Promise<CleanupResult>;
+}
+
+export interface CleanupResult {
+  droppedDatabase: string | null;
+  droppedRoles: string[];
+  /** Roles the run created that could not be dropped (they own objects elsewhere). */
+  keptRoles?: string[];
 }
 
 export interface OwnerSession {
@@ -111,13 +124,26 @@ export async function openPglite(extensions: readonly string[] = []): Promise<Ve
         },
       };
     },
-    close: () => db.close(),
+    createdDatabase: null,
+    async close() {
+      await db.close();
+      return { droppedDatabase: null, droppedRoles: [] };
+    },
   };
 }
 
-/** A scratch database by URL. It must be empty (verify creates tables and roles) and the user a superuser. */
-export async function openScratch(url: string): Promise<VerifyDatabase> {
-  const client = await connectRedacted(url, 'rls-guard verify');
+export interface ScratchOptions {
+  /** Create a fresh database `rls_guard_<hex>` on the URL's server and apply there. */
+  createDatabase?: boolean;
+}
+
+/**
+ * A scratch database by URL. The user must be a superuser (verify creates roles); the database
+ * must be empty, unless verify creates its own (`createDatabase`).
+ */
+export async function openScratch(adminUrl: string, options: ScratchOptions = {}): Promise<VerifyDatabase> {
+  let url = adminUrl;
+  let client = await connectRedacted(url, 'rls-guard verify');
   const fail = async (message: string): Promise<never> => {
     await client.end().catch(() => {});
     throw new ProbeConnectionError(redactSecrets(message, url));
@@ -129,7 +155,20 @@ export async function openScratch(url: string): Promise<VerifyDatabase> {
                 AND n.nspname NOT LIKE 'pg\\_%') AS tables`,
   );
   if (!facts.rows[0]?.superuser) await fail(`verify --url ${url}: the user must be a superuser of a scratch database (verify creates roles and switches to them)`);
-  if ((facts.rows[0]?.tables ?? 0) > 0) await fail(`verify --url ${url}: the database is not empty; verify applies the migrations from scratch and needs an empty scratch database`);
+  let createdDatabase: string | null = null;
+  if (options.createDatabase) {
+    createdDatabase = `rls_guard_${randomBytes(6).toString('hex')}`;
+    await client.query(`CREATE DATABASE ${createdDatabase}`);
+    await client.end();
+    const u = new URL(adminUrl);
+    u.pathname = `/${createdDatabase}`;
+    url = u.toString();
+    client = await connectRedacted(url, 'rls-guard verify');
+  } else if ((facts.rows[0]?.tables ?? 0) > 0) {
+    await fail(`verify --url ${url}: the database is not empty; verify applies the migrations from scratch and needs an empty scratch database (or --create-database)`);
+  }
+  // Roles are cluster-wide: the ones there before the run are not this run's to drop.
+  const rolesBefore = new Set((await client.query<{ rolname: string }>('SELECT rolname::text AS rolname FROM pg_roles')).rows.map((r) => r.rolname));
   let ownerClient: pg.Client | null = null;
   return {
     engine: 'postgres',
@@ -177,9 +216,31 @@ export async function openScratch(url: string): Promise<VerifyDatabase> {
         },
       };
     },
-    async close() {
+    createdDatabase,
+    async close(close = {}) {
       if (ownerClient) await ownerClient.end().catch(() => {});
+      if (!close.cleanup) {
+        await client.end();
+        return { droppedDatabase: null, droppedRoles: [] };
+      }
+      const made = (await client.query<{ rolname: string }>('SELECT rolname::text AS rolname FROM pg_roles ORDER BY 1')).rows.map((r) => r.rolname).filter((r) => !rolesBefore.has(r));
+      // What the roles own here, and their privileges, go with them (in a database verify made, with the database).
+      if (made.length > 0 && !createdDatabase) await client.query(`DROP OWNED BY ${made.map(quoteIdent).join(', ')} CASCADE`);
       await client.end();
+      const admin = await connectRedacted(adminUrl, 'rls-guard verify (cleanup)');
+      try {
+        if (createdDatabase) await admin.query(`DROP DATABASE IF EXISTS ${createdDatabase} WITH (FORCE)`);
+        const dropped: string[] = [];
+        const kept: string[] = [];
+        for (const role of made) {
+          // A role that owns objects in another database (the run's migrations reached further) stays, named.
+          const ok = await admin.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`).then(() => true, () => false);
+          (ok ? dropped : kept).push(role);
+        }
+        return { droppedDatabase: createdDatabase, droppedRoles: dropped, ...(kept.length ? { keptRoles: kept } : {}) };
+      } finally {
+        await admin.end().catch(() => {});
+      }
     },
   };
 }

@@ -12,6 +12,10 @@ export function formatVerifyReport(result: VerifyResult, format: ProbeFormat): s
   for (const f of m.failures) lines.push(`  FAILED ${f.file}:${f.line}:${f.column}: ${f.message}${f.sqlState ? ` (${f.sqlState})` : ''}`);
   for (const s of m.appliedAsSuperuser) lines.push(`  note   ${s.file}:${s.line}: applied as superuser (the owner role may not): ${s.statement}`);
   for (const s of result.seed) if (!s.seeded) lines.push(`  seed   ${s.table}: ${s.message}`);
+  const db = result.database;
+  if (db.created) lines.push(`scratch database ${db.created} created for this run${db.cleanup ? ', dropped' : ' (kept: --no-cleanup)'}`);
+  if (db.cleanup && db.cleanup.droppedRoles.length > 0) lines.push(`cleanup: dropped role(s) ${db.cleanup.droppedRoles.join(', ')}`);
+  if (db.cleanup?.keptRoles) lines.push(`cleanup: could not drop role(s) ${db.cleanup.keptRoles.join(', ')} (they own objects in another database)`);
   for (const r of result.roles) {
     lines.push(`${r.path}: superuser ${r.superuser ? 'yes' : 'no'}, BYPASSRLS ${r.bypassRls ? 'yes' : 'no'}`);
     for (const leak of r.leaks) lines.push(`    LEAK  ${leak}`);

@@ -16,7 +16,7 @@ import { quoteIdent } from '../probe/values.js';
 import { loadSqlParser } from '../sql/parse.js';
 import { PRESETS } from '../presets/index.js';
 import { applyMigrations, applyPrelude, readMigrations, rolesCreatedBy, type AppliedMigrations } from './apply.js';
-import { openPglite, openScratch, type VerifyDatabase } from './database.js';
+import { openPglite, openScratch, type CleanupResult, type VerifyDatabase } from './database.js';
 import { seedTenantTables, type SeedOutcome } from './seed.js';
 
 export const OWNER_ROLE = 'rls_guard_owner';
@@ -30,6 +30,10 @@ export interface VerifyOptions {
   allowEmpty?: boolean;
   /** Files larger than this are reported and not applied; default `configuredMaxFileBytes()`. */
   maxFileBytes?: number;
+  /** With `url`: create a fresh database on that server and apply there. */
+  createDatabase?: boolean;
+  /** With `url`: drop what the run made (its database, or what its roles own; then its roles). Default: with `createDatabase`. */
+  cleanup?: boolean;
 }
 
 export interface VerifyCheck extends ProbeCheck {
@@ -67,6 +71,8 @@ export interface VerifyResult {
   seed: SeedOutcome[];
   tables: VerifyTable[];
   disagreements: Disagreement[];
+  /** With `--url`: the database verify created, and what `--cleanup` dropped (null: nothing dropped). */
+  database: { created: string | null; cleanup: CleanupResult | null };
   ok: boolean;
 }
 
@@ -165,7 +171,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const { scripts, failures: readFailures } = readMigrations(discovered.files.map((f) => f.path), maxFileBytes, discovered.problems);
   const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty, maxFileBytes });
   const extensions = [...scripts.values()].flatMap((script) => script.statements.filter((st) => st.kind === 'CreateExtensionStmt').map((st) => String(st.node.extname ?? '')));
-  const db = options.url ? await openScratch(options.url) : await openPglite(extensions);
+  const db = options.url ? await openScratch(options.url, { createDatabase: options.createDatabase }) : await openPglite(extensions);
+  const cleanup = !!options.url && (options.cleanup ?? !!options.createDatabase);
+  let result: VerifyResult | undefined;
   try {
     const config = options.config;
     const preset = config.preset ? PRESETS[config.preset] : undefined;
@@ -226,7 +234,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     const disagreements = compareWithCheck(tableList, check.findings, appRoles.length > 0, !ownerBypassesRls);
     const ok = applied.failures.length === 0 && tableList.every((t) => t.leaks.length === 0) && roles.every((r) => r.leaks.length === 0);
     const { files: appliedFiles, statements, failures, appliedAsSuperuser } = applied;
-    return {
+    result = {
       engine: db.engine,
       migrations: { files: appliedFiles, statements, failures, appliedAsSuperuser },
       owner: OWNER_ROLE,
@@ -236,11 +244,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       seed: outcomes,
       tables: tableList,
       disagreements,
+      database: { created: db.createdDatabase, cleanup: null },
       ok,
     };
   } finally {
-    await db.close();
+    const dropped = await db.close({ cleanup });
+    if (result && cleanup) result.database.cleanup = dropped;
   }
+  return result;
 }
 
 /** Rules whose errors claim a leak on the owner path; every other error claims one on the app path. */

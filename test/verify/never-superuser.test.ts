@@ -124,3 +124,43 @@ GRANT SELECT ON notes TO app_user;
     expect(result.migrations.appliedAsSuperuser).toEqual([]);
   });
 });
+
+describe('verify --url cleanup', () => {
+  const roles = async (db: { query: (sql: string) => Promise<{ rows: { rolname: string }[] }> }) =>
+    (await db.query(`SELECT rolname::text AS rolname FROM pg_roles WHERE rolname IN ('rls_guard_owner', 'app_user', 'migrator') ORDER BY 1`)).rows.map((r) => r.rolname);
+
+  it('--create-database applies to a database it creates and, by default, drops it and the roles it made', async () => {
+    const dir = project({ '001_init.sql': `${TABLE}CREATE ROLE app_user NOLOGIN;\nCREATE ROLE migrator NOLOGIN BYPASSRLS;\nGRANT SELECT ON notes TO app_user;\n` });
+    await withScratchDatabase(async (db) => {
+      // A table already here: --create-database does not need this database empty.
+      await db.query('CREATE TABLE unrelated (id int)');
+      const result = await runVerify({ paths: [], config: resolveConfig({ start: dir }), url: db.url, createDatabase: true });
+      expect(result.migrations.failures).toEqual([]);
+      expect(result.database.created).toMatch(/^rls_guard_[0-9a-f]{12}$/);
+      expect(result.database.cleanup).toEqual({ droppedDatabase: result.database.created, droppedRoles: ['app_user', 'migrator', 'rls_guard_owner'] });
+      const left = await db.query(`SELECT count(*)::int AS n FROM pg_database WHERE datname = '${result.database.created}'`);
+      expect(left.rows).toEqual([{ n: 0 }]);
+      expect(await roles(db)).toEqual([]);
+    });
+  });
+
+  it('--cleanup on a given scratch database drops what the run made there, and its roles; --no-cleanup keeps them', async () => {
+    const dir = project({ '001_init.sql': `${TABLE}CREATE ROLE app_user NOLOGIN;\nGRANT SELECT ON notes TO app_user;\n` });
+    await withScratchDatabase(async (db) => {
+      const kept = captureIo();
+      expect(await verifyCommand([dir, '--url', db.url, '--no-cleanup'], kept)).toBe(0);
+      expect(await roles(db)).toEqual(['app_user', 'rls_guard_owner']);
+    });
+    await withScratchDatabase(async (db) => {
+      const io = captureIo();
+      expect(await verifyCommand([dir, '--url', db.url, '--cleanup'], io)).toBe(0);
+      expect(io.out).toContain('cleanup: dropped role(s) app_user, rls_guard_owner');
+      expect(await roles(db)).toEqual([]);
+      const tables = await db.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
+      expect(tables.rows).toEqual([{ n: 0 }]);
+      const bad = captureIo();
+      expect(await verifyCommand([dir, '--cleanup'], bad)).toBe(2);
+      expect(bad.err).toBe('rls-guard verify: --cleanup needs --url (PGlite leaves nothing behind)\n');
+    });
+  });
+});
