@@ -97,3 +97,66 @@ export function generateSeedHistory(dir, { files = 300, rows = 500 } = {}) {
   }
   return { files, statements: files + 1 };
 }
+
+/**
+ * A function-heavy history: about 10% of the statements are PL/pgSQL functions, 30% of those
+ * SECURITY DEFINER with unqualified names and no search_path (what security-definer-search-path
+ * reports), the rest of the statements tables, policies and grants.
+ */
+export function generateFunctionHeavyHistory(dir, { files = 2000, seed = 11 } = {}) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const random = rng(seed);
+  let statements = 0;
+  for (let i = 1; i <= files; i++) {
+    const out = [];
+    const add = (sql) => {
+      out.push(sql);
+      statements++;
+    };
+    if (i === 1) add('CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS;');
+    const t = `f_${i}`;
+    add(`CREATE TABLE ${t} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, tenant_id uuid NOT NULL, body text, total bigint NOT NULL DEFAULT 0);`);
+    add(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY;`);
+    add(`ALTER TABLE ${t} FORCE ROW LEVEL SECURITY;`);
+    add(`CREATE POLICY ${t}_tenant ON ${t} USING (tenant_id = current_setting('app.current_tenant', true)::uuid) WITH CHECK (tenant_id = current_setting('app.current_tenant', true)::uuid);`);
+    add(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO app_user;`);
+    add(`CREATE INDEX ${t}_tenant_idx ON ${t} (tenant_id);`);
+    add(`COMMENT ON TABLE ${t} IS 'function-heavy ${i}';`);
+    add(`ALTER TABLE ${t} ADD COLUMN note text;`);
+    add(`UPDATE ${t} SET body = trim(body) WHERE body IS NOT NULL;`);
+    // One function per file: 1 statement in 10.
+    const definer = random() < 0.3;
+    const header = definer ? 'SECURITY DEFINER' : 'SECURITY INVOKER SET search_path = pg_catalog, public';
+    add(`CREATE OR REPLACE FUNCTION ${t}_touch(p_tenant uuid, p_body text) RETURNS bigint\nLANGUAGE plpgsql ${header}\nAS $fn$\nDECLARE\n  n bigint := 0;\n  r record;\nBEGIN\n  FOR r IN SELECT id, body FROM ${t} WHERE tenant_id = p_tenant LOOP\n    IF r.body IS DISTINCT FROM p_body THEN\n      UPDATE ${t} SET body = p_body, total = total + 1 WHERE id = r.id;\n      n := n + 1;\n    END IF;\n  END LOOP;\n  INSERT INTO ${t} (tenant_id, body) SELECT p_tenant, p_body WHERE n = 0;\n  RETURN n;\nEND\n$fn$;`);
+    writeFileSync(join(dir, `${String(i).padStart(5, '0')}_functions_${i}.sql`), `${out.join('\n\n')}\n`);
+  }
+  return { files, statements };
+}
+
+/**
+ * A finding-heavy history: every table has several problems (no FORCE, an open policy, an app
+ * grant of TRUNCATE, a definer without search_path), so check reports thousands of findings and
+ * output formatting is part of the work.
+ */
+export function generateFindingHeavyHistory(dir, { files = 2000 } = {}) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let statements = 0;
+  for (let i = 1; i <= files; i++) {
+    const out = [];
+    const add = (sql) => {
+      out.push(sql);
+      statements++;
+    };
+    if (i === 1) add('CREATE ROLE app_user LOGIN NOSUPERUSER NOBYPASSRLS;');
+    const t = `x_${i}`;
+    add(`CREATE TABLE ${t} (id bigint PRIMARY KEY, tenant_id uuid NOT NULL, body text);`);
+    add(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY;`);
+    add(`CREATE POLICY ${t}_open ON ${t} USING (true);`);
+    add(`GRANT ALL ON ${t} TO app_user;`);
+    add(`CREATE FUNCTION ${t}_peek(p uuid) RETURNS bigint LANGUAGE sql SECURITY DEFINER AS $$ SELECT count(*) FROM ${t} WHERE tenant_id = p $$;`);
+    writeFileSync(join(dir, `${String(i).padStart(5, '0')}_findings_${i}.sql`), `${out.join('\n\n')}\n`);
+  }
+  return { files, statements };
+}

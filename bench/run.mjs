@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateApp, generateHistory, generateSeedHistory } from './generate-history.mjs';
+import { generateApp, generateFindingHeavyHistory, generateFunctionHeavyHistory, generateHistory, generateSeedHistory } from './generate-history.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const files = Number(process.env.BENCH_FILES ?? 2000);
@@ -67,9 +67,9 @@ const floorTimes = [];
 const ownFloorTimes = [];
 const withWorkers = { env: { ...process.env, RLS_GUARD_PARSE_WORKERS: String(Math.max(1, availableParallelism() - 1)) } };
 for (let i = 0; i < runs; i++) {
-  checkTimes.push(timed(process.execPath, [cli, 'check', history, '--format', 'json']).ms);
+  checkTimes.push(timed(process.execPath, [cli, 'check', history, '--format', 'json', '--no-cache']).ms);
   if (squawkBinary) squawkTimes.push(timed(squawkBinary, [join(history, '*.sql')]).ms);
-  workerTimes.push(timed(process.execPath, [cli, 'check', history, '--format', 'json'], withWorkers).ms);
+  workerTimes.push(timed(process.execPath, [cli, 'check', history, '--format', 'json', '--no-cache'], withWorkers).ms);
   floorTimes.push(timed(process.execPath, [join(root, 'bench/parse-floor.mjs'), history]).ms);
   ownFloorTimes.push(timed(process.execPath, [join(root, 'bench/parse-floor.mjs'), history, 'rls-guard']).ms);
 }
@@ -78,7 +78,7 @@ const ownFloor = median(ownFloorTimes);
 const phases = JSON.parse(timed(process.execPath, [join(root, 'bench/phases.mjs'), history, String(runs)]).result.stdout);
 
 const rss = (dir) => {
-  const { result } = timed(process.execPath, [join(root, 'bench/measure.mjs'), 'check', dir, '--format', 'json']);
+  const { result } = timed(process.execPath, [join(root, 'bench/measure.mjs'), 'check', dir, '--format', 'json', '--no-cache']);
   const last = result.stderr.trim().split('\n').pop();
   return JSON.parse(last).maxRssKb / 1024;
 };
@@ -87,7 +87,7 @@ function versusSquawk(dir) {
   const check = [];
   const squawk = [];
   for (let i = 0; i < runs; i++) {
-    check.push(timed(process.execPath, [cli, 'check', dir, '--format', 'json']).ms);
+    check.push(timed(process.execPath, [cli, 'check', dir, '--format', 'json', '--no-cache']).ms);
     if (squawkBinary) squawk.push(timed(squawkBinary, [join(dir, '*.sql')]).ms);
   }
   if (!squawkBinary) return '-';
@@ -152,5 +152,48 @@ rows.push(['editor lint of one .sql, warm (median; goal < 50 ms)', `${median(edi
 
 const width = Math.max(...rows.map((r) => r[0].length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+
+// Shapes (issue "Speed on every shape of history"): per shape, cold check (no cache), warm check
+// (a cache filled by a previous run), squawk and libpg-query's parse-only floor, interleaved,
+// as median [min–max] ms; and check / floor (goal <= 1.25) and warm / squawk (goal <= 0.25).
+const range = (xs) => `${median(xs).toFixed(0)} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}]`;
+function shape(label, dir, format = 'json') {
+  const cache = mkdtempSync(join(tmpdir(), 'rls-guard-bench-cache-'));
+  timed(process.execPath, [cli, 'check', dir, '--format', format, '--cache-location', cache]);
+  const cold = [];
+  const warm = [];
+  const squawk = [];
+  const floor = [];
+  for (let i = 0; i < runs; i++) {
+    cold.push(timed(process.execPath, [cli, 'check', dir, '--format', format, '--no-cache']).ms);
+    warm.push(timed(process.execPath, [cli, 'check', dir, '--format', format, '--cache-location', cache]).ms);
+    if (squawkBinary) squawk.push(timed(squawkBinary, [join(dir, '*.sql')]).ms);
+    floor.push(timed(process.execPath, [join(root, 'bench/parse-floor.mjs'), dir]).ms);
+  }
+  rmSync(cache, { recursive: true, force: true });
+  const ratio = (a, b) => (b.length ? (median(a) / median(b)).toFixed(2) : '-');
+  return [label, range(cold), range(warm), squawk.length ? range(squawk) : '-', range(floor), ratio(cold, floor), ratio(warm, squawk)];
+}
+const functionHeavy = join(work, 'function-heavy');
+generateFunctionHeavyHistory(functionHeavy, { files });
+const findingHeavy = join(work, 'finding-heavy');
+generateFindingHeavyHistory(findingHeavy, { files });
+const small = join(work, 'ten-files');
+generateHistory(small, { files: 10, seed: 5 });
+const findings = JSON.parse(timed(process.execPath, [cli, 'check', findingHeavy, '--format', 'json', '--no-cache']).result.stdout || '[]');
+const findingCount = Array.isArray(findings) ? findings.reduce((n, f) => n + (f.messages?.length ?? 0), 0) : 0;
+const shapes = [
+  ['shape', 'check cold', 'check warm', 'squawk', 'parse floor', 'cold/floor', 'warm/squawk'],
+  shape(`standard (${files} files)`, history),
+  shape(`function-heavy (${files} files, 10% PL/pgSQL, 30% of them definers)`, functionHeavy),
+  shape(`finding-heavy (${findingCount} findings), json`, findingHeavy, 'json'),
+  shape(`finding-heavy (${findingCount} findings), stylish`, findingHeavy, 'stylish'),
+  shape(`definer-heavy (${files} files)`, definers),
+  shape('data-heavy (300 × 500-row INSERT)', seed),
+  shape('10-file project (start-up; goal < 200 ms)', small),
+];
+console.log('\nshapes (ms, median [min–max])');
+const widths = shapes[0].map((_, c) => Math.max(...shapes.map((r) => r[c].length)));
+for (const r of shapes) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  '));
 console.log(`\nruns: check ${checkTimes.map((t) => t.toFixed(0)).join(', ')} ms; squawk ${squawkTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
 rmSync(work, { recursive: true, force: true });
