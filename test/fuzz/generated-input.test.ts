@@ -12,18 +12,7 @@ import { decodeMigration } from '../../src/migrations/read.js';
 import { loadSqlParser, parseScript } from '../../src/sql/parse.js';
 import { testConfig } from '../support/check-sql.js';
 import { CONFIG, makeProject, repoRoot, runCli, type JsonResult } from '../cli/support.js';
-
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../support/random.js';
 
 const WORDS = [
   'CREATE', 'TABLE', 'ALTER', 'DROP', 'POLICY', 'ON', 'USING', 'WITH', 'CHECK', 'ENABLE', 'FORCE', 'DISABLE', 'ROW', 'LEVEL', 'SECURITY',

@@ -8,18 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CTX, CTX_OK, judge, type Case } from './policy-harness.js';
-
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../support/random.js';
 
 const ATOMS = [
   `tenant_id = ${CTX}::uuid`,

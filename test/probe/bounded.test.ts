@@ -8,30 +8,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
-import { probeCommand, type CommandIo } from '../../src/probe/command.js';
+import { probeCommand } from '../../src/probe/command.js';
 import { ProbeAbortedError, runProbe } from '../../src/probe/probe.js';
 import { withScratchDatabase, type ScratchDatabase } from '../support/pg.js';
 import { PASSWORDS, checksum, createCleanSchema, roleUrl } from './scenario.js';
+import { captureIo } from '../support/capture-io.js';
 
 const config = { ...DEFAULT_CONFIG };
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'cli', 'main.js');
-
-function captureIo(env: NodeJS.ProcessEnv = {}): CommandIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    env,
-    cwd: process.cwd(),
-    signals: [] as NodeJS.Signals[],
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-  };
-  return io;
-}
 
 /** A table whose policy sleeps `seconds` per row: every read of it is slow. */
 async function addSlowTable(db: ScratchDatabase, seconds: number): Promise<void> {

@@ -1,12 +1,13 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
-import { probeCommand, type CommandIo } from '../../src/probe/command.js';
+import { probeCommand } from '../../src/probe/command.js';
 import { runProbe } from '../../src/probe/probe.js';
 import { formatProbeReport } from '../../src/probe/report.js';
 import type { ProbeResult, TableReport } from '../../src/probe/types.js';
 import { withScratchDatabase, type ScratchDatabase } from '../support/pg.js';
 import { PASSWORDS, addDefects, checksum, createCleanSchema, roleUrl } from './scenario.js';
+import { captureIo } from '../support/capture-io.js';
 
 const config = { ...DEFAULT_CONFIG };
 
@@ -26,22 +27,6 @@ async function probeUnchanged(db: ScratchDatabase, url: string, tables?: string[
   const result = await runProbe({ url, config, tables });
   expect(await checksum(db)).toBe(before);
   return result;
-}
-
-function captureIo(env: NodeJS.ProcessEnv = {}): CommandIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    env,
-    cwd: process.cwd(),
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-  };
-  return io;
 }
 
 describe('rls-guard probe on a real PostgreSQL server', () => {

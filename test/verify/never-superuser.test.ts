@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import type { CommandIo } from '../../src/probe/command.js';
 import { verifyCommand } from '../../src/verify/command.js';
 import { runVerify } from '../../src/verify/verify.js';
 import { withScratchDatabase } from '../support/pg.js';
+import { captureIo } from '../support/capture-io.js';
 
 const PASSWORD = 'hunter2-never-printed';
 
@@ -30,11 +30,6 @@ ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE notes FORCE ROW LEVEL SECURITY;
 CREATE POLICY p ON notes USING (tenant_id = current_setting('app.current_tenant', true)::uuid);
 `;
-
-function captureIo(): CommandIo & { out: string; err: string } {
-  const io = { out: '', err: '', env: {}, cwd: process.cwd(), stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 describe('verify never runs migrations as a superuser', () => {
   it('by URL: RESET ROLE returns to the owner, COPY TO PROGRAM and a predefined-role grant fail and are reported', async () => {

@@ -1,30 +1,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import type { CommandIo } from '../../src/probe/command.js';
 import { verifyCommand } from '../../src/verify/command.js';
 import { compareWithCheck, runVerify, type VerifyResult, type VerifyTable } from '../../src/verify/verify.js';
 import { withScratchDatabase } from '../support/pg.js';
+import { captureIo } from '../support/capture-io.js';
 
 const demo = join(process.cwd(), 'fixtures/probe/verify-demo');
 const dynamic = join(process.cwd(), 'fixtures/probe/verify-dynamic');
 const supabaseProject = join(process.cwd(), 'fixtures/probe/verify-supabase');
-
-function captureIo(): CommandIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    env: {},
-    cwd: process.cwd(),
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-  };
-  return io;
-}
 
 function table(result: VerifyResult, name: string): VerifyTable {
   const found = result.tables.find((t) => t.table === name);
