@@ -6,7 +6,7 @@
  * Environment: BENCH_FILES (default 2000), BENCH_RUNS (default 5), BENCH_BIG (default 10000).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,5 +195,23 @@ const shapes = [
 console.log('\nshapes (ms, median [min–max])');
 const widths = shapes[0].map((_, c) => Math.max(...shapes.map((r) => r[c].length)));
 for (const r of shapes) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  '));
+// verify on PGlite (issue "probe and verify", item 7: 500 migrations under 15 s and 300 MB).
+// Runs 2..n start from the PGlite data directory the first run initialized (the cache); the first
+// run's time includes that initdb.
+const verifyProject = join(work, 'verify-500');
+generateHistory(join(verifyProject, 'migrations'), { files: 500, seed: 9 });
+writeFileSync(join(verifyProject, 'rls-guard.config.json'), JSON.stringify({ migrations: ['migrations'], appRoles: ['app_user'] }));
+const verifyCache = mkdtempSync(join(tmpdir(), 'rls-guard-bench-pglite-'));
+const verifyRuns = [];
+for (let i = 0; i < Math.max(2, Math.min(runs, 3)); i++) {
+  const { result } = timed(process.execPath, [join(root, 'bench/verify-run.mjs'), verifyProject], { env: { ...process.env, RLS_GUARD_CACHE_LOCATION: verifyCache } });
+  const line = result.stdout.trim().split('\n').pop();
+  verifyRuns.push(line ? JSON.parse(line) : { ms: NaN, maxRssMb: NaN });
+}
+rmSync(verifyCache, { recursive: true, force: true });
+const [firstVerify, ...laterVerify] = verifyRuns;
+console.log(`\nverify on PGlite, 500 migrations (${firstVerify.statements} statements; goal < 15 s, < 300 MB):`);
+console.log(`  first run (initdb into the cache): ${(firstVerify.ms / 1000).toFixed(1)} s, peak RSS ${firstVerify.maxRssMb.toFixed(0)} MB`);
+console.log(`  later runs: ${range(laterVerify.map((r) => r.ms))} ms, peak RSS ${range(laterVerify.map((r) => r.maxRssMb))} MB`);
 console.log(`\nruns: check ${checkTimes.map((t) => t.toFixed(0)).join(', ')} ms; squawk ${squawkTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
 rmSync(work, { recursive: true, force: true });

@@ -73,6 +73,11 @@ export interface ProbeOptions {
   /** Aborting it (SIGINT/SIGTERM) does the same; its reason should be a ProbeAbortedError. */
   signal?: AbortSignal;
   connectTimeoutMs?: number;
+  /**
+   * Compare sequences before and after each write and set back those it advanced (default true).
+   * verify turns it off: its scratch database, sequences included, is thrown away.
+   */
+  trackSequences?: boolean;
 }
 
 /** The database could not be reached: a usage error (exit 2), message already redacted. */
@@ -152,10 +157,15 @@ class Prober {
     const s = this.session;
     await s.query('BEGIN');
     try {
-      if (this.options.asRole) await s.query(`SET LOCAL ROLE ${quoteIdent(this.options.asRole)}`);
-      await s.query(`SET LOCAL statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS)}`);
-      await s.query(`SET LOCAL lock_timeout = ${Math.trunc(this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS)}`);
-      for (const [name, value] of settings) await s.query('SELECT set_config($1, $2, true)', [name, value]);
+      // The role, the timeouts and the step's settings in one round trip: set_config(..., true) is
+      // SET LOCAL (for `role` too, membership checked as SET ROLE checks it), in this order.
+      const local: [string, string][] = [
+        ...(this.options.asRole ? [['role', this.options.asRole] as [string, string]] : []),
+        ['statement_timeout', String(Math.trunc(this.options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS))],
+        ['lock_timeout', String(Math.trunc(this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS))],
+        ...settings,
+      ];
+      await s.query(`SELECT ${local.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`, local.flat());
       return { ok: true, value: await body() };
     } catch (error) {
       if (error instanceof ProbeAbortedError) throw error;
@@ -176,6 +186,7 @@ class Prober {
    * between is never undone by a later restore).
    */
   async write<T>(settings: readonly [string, string][], body: () => Promise<T>): Promise<Outcome<T>> {
+    if (this.options.trackSequences === false) return this.step(settings, body);
     this.sequenceState ??= await this.readSequences();
     const before = this.sequenceState;
     const outcome = await this.step(settings, body);

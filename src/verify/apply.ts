@@ -1,6 +1,7 @@
 /**
- * Applies the migration history statement by statement as the owner role, so a statement that
- * fails is reported with its file and line and the rest still runs where it can.
+ * Applies the migration history as the owner role, so that a statement that fails is reported
+ * with its file and line and the rest still runs where it can: as if statement by statement (runs
+ * of ordinary statements are sent together and replayed one by one when one of them fails).
  */
 import type { DiscoveryProblem } from '../migrations/discover.js';
 import { readMigration } from '../migrations/read.js';
@@ -86,6 +87,54 @@ export function redactPassword(text: string, node: AstNode): string {
 /** Statements after which a superuser session is checked for an escape (PL/pgSQL can switch roles too). */
 const ESCAPE_KINDS = new Set(['VariableSetStmt', 'DiscardStmt', 'DoStmt', 'ExecuteStmt', 'CallStmt', 'SelectStmt']);
 
+/**
+ * Statements that are sent alone: role and session statements (their meaning is translated, an
+ * escape is checked after them, a refused role statement may be retried), transaction control,
+ * and those PostgreSQL refuses inside a transaction block.
+ */
+const ALONE_KINDS = new Set([
+  ...ESCAPE_KINDS,
+  'TransactionStmt',
+  'CreateRoleStmt',
+  'AlterRoleStmt',
+  'AlterRoleSetStmt',
+  'DropRoleStmt',
+  'GrantRoleStmt',
+  'VariableShowStmt',
+  'VacuumStmt',
+  'CreatedbStmt',
+  'DropdbStmt',
+  'AlterSystemStmt',
+  'CreateTableSpaceStmt',
+  'DropTableSpaceStmt',
+  'ReindexStmt',
+  'CreateSubscriptionStmt',
+  'AlterSubscriptionStmt',
+  'DropSubscriptionStmt',
+  'CheckPointStmt',
+  'ClusterStmt',
+  'CopyStmt',
+  'LoadStmt',
+  'ListenStmt',
+  'NotifyStmt',
+]);
+
+function batchable(node: AstNode, kind: string): boolean {
+  if (ALONE_KINDS.has(kind)) return false;
+  if (kind === 'IndexStmt' && node.concurrent) return false;
+  if (kind === 'DropStmt' && node.concurrent) return false;
+  if (kind === 'AlterEnumStmt') return false;
+  return true;
+}
+
+/** Whether the session is inside a transaction block after this transaction statement. */
+function transactionAfter(node: AstNode, before: boolean): boolean {
+  const kind = String(node.kind ?? '');
+  if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') return true;
+  if (['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED'].includes(kind)) return false;
+  return before;
+}
+
 /** SQLSTATEs of a prelude statement whose object is already there (a cluster-wide role from an earlier run, a schema the server ships). */
 const ALREADY_THERE = new Set(['42710', '42P06', '42P07', '42723', '42704']);
 
@@ -161,6 +210,35 @@ export async function applyMigrations(db: VerifyDatabase, scripts: ReadonlyMap<s
     await session.restore();
     return true;
   };
+  /** One statement on its own, with the role-switch meaning, the escape check and the admin retry. */
+  type Statement = ParsedScript['statements'][number];
+  const applyOne = async (file: string, statement: Statement, at: { line: number; column: number }, text: string): Promise<void> => {
+    const node = statement.node as AstNode;
+    const switched = session.loggedIn ? null : roleSwitchAsOwner(node, statement.kind, owner);
+    if (switched?.refuse) {
+      result.failures.push({ file, line: at.line, column: at.column, message: switched.refuse, sqlState: '42501' });
+      return;
+    }
+    try {
+      await session.exec(switched?.run ?? text);
+      if (switched && switched.run === null) await session.restore();
+      if (ESCAPE_KINDS.has(statement.kind)) await escaped(file, at, 'this statement');
+    } catch (error) {
+      const e = toSqlError(error);
+      if (e.sqlState === '42501' && adminMayRun(node, statement.kind, owner, result.createdRoles)) {
+        try {
+          await session.execAsAdmin(text);
+          result.appliedAsSuperuser.push({ file, line: at.line, statement: redactPassword(text, node).split('\n')[0]!.slice(0, 120) });
+        } catch (retry) {
+          const r = toSqlError(retry);
+          result.failures.push({ file, line: at.line, column: at.column, message: r.message, sqlState: r.sqlState });
+        }
+        return;
+      }
+      // Inside a failed transaction block every later statement fails too: report the first only.
+      if (e.sqlState !== '25P02') result.failures.push({ file, line: at.line, column: at.column, message: e.message, sqlState: e.sqlState });
+    }
+  };
   try {
     for (const [file, script] of scripts) {
       for (const failure of readFailures) if (failure.file === file) result.failures.push(failure);
@@ -168,36 +246,40 @@ export async function applyMigrations(db: VerifyDatabase, scripts: ReadonlyMap<s
         const at = script.source.position(error.offset);
         result.failures.push({ file, line: at.line, column: at.column, message: `syntax error: ${error.message}`, sqlState: '42601' });
       }
+      let inTransaction = false;
+      let batch: { statement: Statement; at: { line: number; column: number }; text: string }[] = [];
+      // A run of ordinary statements is sent as one query (one round trip, one transaction, or a
+      // savepoint inside the file's own transaction). When any of them fails the whole run is undone
+      // and replayed one statement at a time, so what is applied and what is reported (the failing
+      // statement's file and line) are exactly as if each had been sent alone.
+      const flush = async () => {
+        const run = batch;
+        batch = [];
+        if (run.length === 0) return;
+        if (run.length > 1) {
+          const body = run.map((b) => b.text).join('\n;\n');
+          try {
+            await session.exec(inTransaction ? `SAVEPOINT rls_guard_batch;\n${body}\n;\nRELEASE SAVEPOINT rls_guard_batch` : body);
+            return;
+          } catch {
+            await session.exec(inTransaction ? 'ROLLBACK TO SAVEPOINT rls_guard_batch; RELEASE SAVEPOINT rls_guard_batch' : 'ROLLBACK').catch(() => {});
+          }
+        }
+        for (const b of run) await applyOne(file, b.statement, b.at, b.text);
+      };
       for (const statement of script.statements) {
         const text = script.source.text.slice(statement.start, statement.end);
         const at = script.source.position(statement.start);
         result.statements++;
-        const node = statement.node as AstNode;
-        const switched = session.loggedIn ? null : roleSwitchAsOwner(node, statement.kind, owner);
-        if (switched?.refuse) {
-          result.failures.push({ file, line: at.line, column: at.column, message: switched.refuse, sqlState: '42501' });
+        if (batchable(statement.node as AstNode, statement.kind)) {
+          batch.push({ statement, at, text });
           continue;
         }
-        try {
-          await session.exec(switched?.run ?? text);
-          if (switched && switched.run === null) await session.restore();
-          if (ESCAPE_KINDS.has(statement.kind) && (await escaped(file, at, 'this statement'))) continue;
-        } catch (error) {
-          const e = toSqlError(error);
-          if (e.sqlState === '42501' && adminMayRun(node, statement.kind, owner, result.createdRoles)) {
-            try {
-              await session.execAsAdmin(text);
-              result.appliedAsSuperuser.push({ file, line: at.line, statement: redactPassword(text, node).split('\n')[0]!.slice(0, 120) });
-            } catch (retry) {
-              const r = toSqlError(retry);
-              result.failures.push({ file, line: at.line, column: at.column, message: r.message, sqlState: r.sqlState });
-            }
-            continue;
-          }
-          // Inside a failed transaction block every later statement fails too: report the first only.
-          if (e.sqlState !== '25P02') result.failures.push({ file, line: at.line, column: at.column, message: e.message, sqlState: e.sqlState });
-        }
+        await flush();
+        await applyOne(file, statement, at, text);
+        if (statement.kind === 'TransactionStmt') inTransaction = transactionAfter(statement.node as AstNode, inTransaction);
       }
+      await flush();
       // A file that left a transaction open (or failed inside one) must not swallow the next file.
       await escaped(file, script.source.position(script.source.text.length), 'a statement of this file');
       await session.restore();

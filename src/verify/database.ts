@@ -12,13 +12,17 @@
  * that nothing escaped (PGlite has no shell and no host filesystem to escape to).
  */
 import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PGlite, type Extension } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ProbeConnectionError } from '../probe/probe.js';
 import { redactSecrets } from '../probe/redact.js';
 import { connectRedacted, pgSession, type ProbeSession } from '../probe/session.js';
 import { quoteIdent } from '../probe/values.js';
+import { cacheDisabledByEnv, defaultCacheLocation } from '../sql/parse-cache.js';
 
 export interface VerifyDatabase {
   engine: 'pglite' | 'postgres';
@@ -70,6 +74,80 @@ export function pgliteContribModule(extension: string): string | null {
 }
 
 /**
+ * PGlite's settings for verify: a scratch database of a few thousand small tables needs no 128 MB
+ * buffer cache (PGlite's default), and each buffer is WASM memory the process keeps.
+ */
+const PGLITE_CONF = ['shared_buffers = 16MB', 'fsync = off', 'synchronous_commit = off', 'full_page_writes = off'];
+
+/** PGlite's version, read from its package.json (which its `exports` do not expose). */
+function pgliteVersion(): string {
+  try {
+    let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    for (;;) {
+      const file = join(dir, 'package.json');
+      if (existsSync(file)) {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
+      }
+      const parent = dirname(dir);
+      if (parent === dir) return 'unknown';
+      dir = parent;
+    }
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * A freshly initialized PGlite data directory, made once per PGlite version in the cache directory
+ * (`node_modules/.cache/rls-guard/pglite-<version>`): initdb is most of PGlite's start-up (about 5 s
+ * here), copying its result takes milliseconds. Made in a temporary directory and renamed into
+ * place, so concurrent runs never see half of one (without a package.json above the working
+ * directory, in the temp directory). Null when the cache is off (RLS_GUARD_CACHE=0) or unwritable:
+ * each run then runs initdb itself.
+ */
+async function pgliteTemplate(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  if (cacheDisabledByEnv(env)) return null;
+  const configured = env.RLS_GUARD_CACHE_LOCATION?.trim();
+  const cacheDir = configured || defaultCacheLocation(process.cwd()) || join(tmpdir(), `rls-guard-pglite-${process.getuid?.() ?? 'user'}`);
+  const template = join(cacheDir, `pglite-${pgliteVersion()}`);
+  if (existsSync(join(template, '.rls-guard-complete'))) return template;
+  let building: string | null = null;
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    building = mkdtempSync(`${template}.tmp-`);
+    const db = await PGlite.create({ dataDir: building, postgresqlconf: PGLITE_CONF });
+    await db.close();
+    writeFileSync(join(building, '.rls-guard-complete'), '');
+    try {
+      renameSync(building, template);
+      building = null;
+    } catch {
+      // Another run put its template in place first: use that one.
+    }
+    return existsSync(join(template, '.rls-guard-complete')) ? template : null;
+  } catch {
+    return null;
+  } finally {
+    if (building) rmSync(building, { recursive: true, force: true });
+  }
+}
+
+/** A PGlite on a private copy of the template in the temp directory (removed on close), or in memory. */
+async function createPglite(extensions: Record<string, Extension>): Promise<{ db: PGlite; dataDir: string | null }> {
+  const template = await pgliteTemplate();
+  const dataDir = mkdtempSync(join(tmpdir(), 'rls-guard-verify-'));
+  try {
+    if (template) cpSync(template, dataDir, { recursive: true });
+    const db = await PGlite.create({ dataDir, extensions, postgresqlconf: PGLITE_CONF, relaxedDurability: true });
+    return { db, dataDir };
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
  * PGlite's contrib extensions (pgcrypto, uuid-ossp, citext, ...) must be passed to
  * `PGlite.create`, so the extensions the migrations create are named up front; one PGlite does not
  * ship makes its CREATE EXTENSION fail, reported like any failed statement.
@@ -82,7 +160,7 @@ export async function openPglite(extensions: readonly string[] = []): Promise<Ve
     const exports = (await import(`@electric-sql/pglite/contrib/${module}`)) as Record<string, Extension>;
     if (exports[module]) loaded[module] = exports[module];
   }
-  const db = await PGlite.create({ extensions: loaded });
+  const { db, dataDir } = await createPglite(loaded);
   return {
     engine: 'pglite',
     session: {
@@ -126,7 +204,11 @@ export async function openPglite(extensions: readonly string[] = []): Promise<Ve
     },
     createdDatabase: null,
     async close() {
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      }
       return { droppedDatabase: null, droppedRoles: [] };
     },
   };

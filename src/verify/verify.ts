@@ -206,7 +206,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     const tables = new Map<string, VerifyTable>();
     const roles: (RoleReport & { path: string })[] = [];
     for (const path of paths) {
-      const result = await runProbe({ session: db.session, asRole: path.role, config: probeConfig, seeded, catalog: check.analysis.catalog, keyColumns });
+      const result = await runProbe({ session: db.session, asRole: path.role, config: probeConfig, seeded, catalog: check.analysis.catalog, keyColumns, trackSequences: false });
       roles.push({ ...result.role, path: path.label });
       for (const t of result.tables) {
         const entry = tables.get(t.table) ?? {
