@@ -52,6 +52,8 @@ export interface ColumnRow {
   category: string;
   firstEnumLabel: string | null;
   unique: boolean;
+  /** The table's single-column primary key. */
+  primaryKey: boolean;
   /** `schema.table` and column of a single-column foreign key. */
   references: { table: string; column: string } | null;
 }
@@ -149,6 +151,7 @@ export async function readColumns(session: ProbeSession, oids: readonly number[]
     category: string;
     enum_first: string | null;
     is_unique: boolean;
+    is_pkey: boolean;
     ref_table: string | null;
     ref_column: string | null;
   }>(
@@ -164,6 +167,8 @@ export async function readColumns(session: ProbeSession, oids: readonly number[]
               ORDER BY e.enumsortorder LIMIT 1) AS enum_first,
             EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = a.attrelid AND k.contype IN ('p', 'u')
                      AND a.attnum = ANY (k.conkey)) AS is_unique,
+            EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = a.attrelid AND k.contype = 'p'
+                     AND k.conkey = ARRAY[a.attnum]::int2[]) AS is_pkey,
             fk.ref_table, fk.ref_column
        FROM pg_attribute a
        JOIN pg_type t ON t.oid = a.atttypid
@@ -196,6 +201,7 @@ export async function readColumns(session: ProbeSession, oids: readonly number[]
       category: r.category,
       firstEnumLabel: r.enum_first,
       unique: r.is_unique,
+      primaryKey: r.is_pkey,
       references: r.ref_table && r.ref_column ? { table: r.ref_table, column: r.ref_column } : null,
     });
   }
@@ -216,9 +222,19 @@ export interface PolicyRow {
 const COMMANDS: Record<string, PolicyRow['command']> = { '*': 'all', r: 'select', a: 'insert', w: 'update', d: 'delete' };
 
 export async function readPolicies(session: ProbeSession, oid: number): Promise<PolicyRow[]> {
+  return (await queryPolicies(session, oid)).get(oid) ?? [];
+}
+
+/** Every policy in the database, by table (one query; it fails as a whole when a table is locked). */
+export async function readAllPolicies(session: ProbeSession): Promise<Map<number, PolicyRow[]>> {
+  return queryPolicies(session, null);
+}
+
+async function queryPolicies(session: ProbeSession, oid: number | null): Promise<Map<number, PolicyRow[]>> {
   // A policy applies to a role that has the privileges of one of its roles (has_privs_of_role,
   // i.e. pg_has_role ... USAGE), or to everyone when it names PUBLIC (oid 0).
   const { rows } = await session.query<{
+    oid: number;
     name: string;
     cmd: string;
     permissive: boolean;
@@ -227,23 +243,39 @@ export async function readPolicies(session: ProbeSession, oid: number): Promise<
     qual: string | null;
     with_check: string | null;
   }>(
-    `SELECT p.polname::text AS name, p.polcmd::text AS cmd, p.polpermissive AS permissive,
+    `SELECT p.polrelid::int AS oid, p.polname::text AS name, p.polcmd::text AS cmd, p.polpermissive AS permissive,
             ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END FROM unnest(p.polroles) r) AS roles,
             (0 = ANY (p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r
                                               WHERE r <> 0 AND pg_has_role(current_user, r, 'USAGE'))) AS applies,
             pg_get_expr(p.polqual, p.polrelid) AS qual, pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
-       FROM pg_policy p WHERE p.polrelid = $1 ORDER BY p.polname`,
+       FROM pg_policy p WHERE $1::oid IS NULL OR p.polrelid = $1::oid ORDER BY p.polrelid, p.polname`,
     [oid],
   );
-  return rows.map((r) => ({
-    name: r.name,
-    command: COMMANDS[r.cmd] ?? 'all',
-    permissive: r.permissive,
-    roles: r.roles.map((x) => x.toLowerCase()),
-    applies: r.applies,
-    using: r.qual,
-    withCheck: r.with_check,
-  }));
+  const byTable = new Map<number, PolicyRow[]>();
+  for (const r of rows) {
+    const list = byTable.get(r.oid) ?? [];
+    list.push({
+      name: r.name,
+      command: COMMANDS[r.cmd] ?? 'all',
+      permissive: r.permissive,
+      roles: r.roles.map((x) => x.toLowerCase()),
+      applies: r.applies,
+      using: r.qual,
+      withCheck: r.with_check,
+    });
+    byTable.set(r.oid, list);
+  }
+  return byTable;
+}
+
+/** Which of `names` are functions in pg_catalog (built-ins such as now() or gen_random_uuid()). */
+export async function builtinFunctionNames(session: ProbeSession, names: readonly string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const { rows } = await session.query<{ name: string }>(
+    `SELECT DISTINCT proname::text AS name FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND proname = ANY ($1::text[])`,
+    [names],
+  );
+  return new Set(rows.map((r) => r.name));
 }
 
 export interface ViewRow {

@@ -5,13 +5,16 @@ import { ProbeAbortedError, ProbeConnectionError, ProbeUsageError, runProbe } fr
 import { redactSecrets } from './redact.js';
 import { formatProbeReport, type ProbeFormat } from './report.js';
 
-export const PROBE_USAGE = `Usage: rls-guard probe [--url URL] [--format text|json] [--table T ...] [--config FILE] [--strict|--no-strict] [--timeout SECONDS]
+export const PROBE_USAGE = `Usage: rls-guard probe [--url URL] [--format text|json] [--table T ...] [--config FILE] [--strict|--no-strict] [--timeout SECONDS] [--as-role ROLE]
 
 Connects as the application's role (URL, or the first set appUrlVars variable, DATABASE_APP_URL
 by default) and checks that it obeys Row-Level Security: role attributes, ownership, RLS and FORCE
 flags, policies, SECURITY DEFINER functions, and a cross-tenant probe whose writes are always
-rolled back. Exit 0: no leak; 1: a leak, an inert (superuser/BYPASSRLS) role, or with --strict
-(the default when CI=true) a table the probe could not check; 2: usage error.`;
+rolled back. Without a config file it infers the tenant columns, settings and functions from the
+catalog's policies and prints them. --as-role ROLE runs every step as ROLE (SET LOCAL ROLE), as
+Supabase's API does with authenticated when the URL's role is the platform owner. Exit 0: no
+leak; 1: a leak, an inert (superuser/BYPASSRLS) role, or with --strict (the default when CI=true)
+a table the probe could not check; 2: usage error.`;
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -47,6 +50,7 @@ export async function probeCommand(argv: string[], io: CommandIo = defaultIo): P
         config: { type: 'string' },
         strict: { type: 'boolean' },
         timeout: { type: 'string' },
+        'as-role': { type: 'string' },
         'no-strict': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -98,7 +102,9 @@ export async function probeCommand(argv: string[], io: CommandIo = defaultIo): P
     for (const s of signals) process.on(s, onSignal);
     let result;
     try {
-      result = await runProbe({ url, config, tables: values.table ?? [], strict, overallTimeoutMs, signal: controller.signal });
+      // No config file: infer what it would say from the catalog (a config, when present, wins).
+      const infer = config.configPath === null;
+      result = await runProbe({ url, config, tables: values.table ?? [], strict, overallTimeoutMs, signal: controller.signal, infer, asRole: values['as-role'] });
     } finally {
       for (const s of signals) process.off(s, onSignal);
     }

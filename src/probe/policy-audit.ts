@@ -96,7 +96,7 @@ function collectSettingTests(node: unknown, context: IdentityModel, tenantSettin
     for (const [a, b] of sides) {
       const constants = expr.kind === 'AEXPR_IN' ? ((b?.List?.items ?? []) as AstNode[]).map(constantText) : [constantText(b)];
       const name = settingName(a);
-      if (name && !tenantSettings.has(name)) {
+      if (name && !tenantSettings.has(name) && !context.isIdentitySetting(name)) {
         const set = bypass.get(name) ?? new Set<string>();
         for (const c of constants) if (c !== null) set.add(c);
         bypass.set(name, set);
@@ -106,6 +106,6 @@ function collectSettingTests(node: unknown, context: IdentityModel, tenantSettin
     }
   }
   const name = settingName(record);
-  if (name && !tenantSettings.has(name) && !bypass.has(name)) bypass.set(name, new Set());
+  if (name && !tenantSettings.has(name) && !context.isIdentitySetting(name) && !bypass.has(name)) bypass.set(name, new Set());
   for (const value of Object.values(record)) collectSettingTests(value, context, tenantSettings, bypass, magic, depth + 1);
 }

@@ -7,9 +7,12 @@
  */
 import type { ResolvedConfig } from '../config.js';
 import { IdentityModel } from '../analysis/identity.js';
+import { calledFunctionNames, identityModels, inferConfig, policyAsts, roleKeyColumns, type InferredConfig } from './infer.js';
 import type { Catalog } from '../model/catalog.js';
 import { loadSqlParser } from '../sql/parse.js';
 import {
+  builtinFunctionNames,
+  readAllPolicies,
   readDefinerFunctions,
   readPartitions,
   readPolicies,
@@ -18,6 +21,7 @@ import {
   readViews,
   type ColumnRow,
   type DefinerFunctionRow,
+  type PolicyRow,
   type RoleRow,
   type TableRow,
 } from './catalog.js';
@@ -78,6 +82,11 @@ export interface ProbeOptions {
    * verify turns it off: its scratch database, sequences included, is thrown away.
    */
   trackSequences?: boolean;
+  /**
+   * No config file: infer the tenant columns, settings and functions from the catalog's policies
+   * (src/probe/infer.ts) instead of using the defaults. A config, when there is one, wins.
+   */
+  infer?: boolean;
 }
 
 /** The database could not be reached: a usage error (exit 2), message already redacted. */
@@ -255,10 +264,6 @@ function displayName(table: TableRow): string {
 async function probeSession(session: ProbeSession, options: ProbeOptions): Promise<ProbeResult> {
   await loadSqlParser();
   const prober = new Prober(session, options);
-  const config = options.config;
-  const context = new IdentityModel(config, options.catalog ?? null);
-  const tenantColumns = config.tenantColumns.map((c) => c.toLowerCase());
-
   const { role, tables, functions } = await prober.catalog(async () => {
     const role = await readRole(prober);
     const all = await readTables(prober);
@@ -266,9 +271,49 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
     return { role, tables: all, functions };
   });
 
+  // Every table's policies, read once: for the inference, the identity models, and the audit. In
+  // one query; when that fails (a table locked elsewhere), table by table, and a table whose
+  // policies cannot be read is inconclusive.
+  const policies = new Map<number, PolicyRow[] | Error>();
+  try {
+    const all = await prober.catalog(() => readAllPolicies(prober));
+    for (const t of tables) policies.set(t.oid, all.get(t.oid) ?? []);
+  } catch (error) {
+    if (error instanceof ProbeAbortedError) throw error;
+    for (const t of tables) {
+      try {
+        policies.set(t.oid, await prober.catalog(() => readPolicies(prober, t.oid)));
+      } catch (inner) {
+        if (inner instanceof ProbeAbortedError) throw inner;
+        policies.set(t.oid, inner as Error);
+      }
+    }
+  }
+  const readable = new Map([...policies].filter((e): e is [number, PolicyRow[]] => Array.isArray(e[1])));
+  const asts = policyAsts(tables, readable);
+
+  let inferred: InferredConfig | null = null;
+  let config = options.config;
+  if (options.infer) {
+    const builtins = await prober.catalog(() => builtinFunctionNames(prober, calledFunctionNames(asts)));
+    inferred = inferConfig(tables, asts, (name) => (name.length === 1 || name[0] === 'pg_catalog') && builtins.has(name[name.length - 1]!));
+    if (inferred.keyColumns.size > 0) {
+      config = { ...config, tenantColumns: inferred.tenantColumns, tenantSettings: inferred.tenantSettings, tenantFunctions: inferred.tenantFunctions };
+    }
+  }
+  const context = new IdentityModel(config, options.catalog ?? null);
+  const tenantColumns = config.tenantColumns.map((c) => c.toLowerCase());
+  const models = identityModels(asts, config.tenantSettings);
+  const identity: ProbeIdentity = { settings: [...config.tenantSettings], jwtClaims: models.jwtClaims, jwtRole: options.asRole ?? 'authenticated' };
+  const astsByTable = new Map(asts.map((a) => [a.table.oid, a.expressions]));
+  const keyColumnOf = (t: TableRow): ColumnRow | null => {
+    const name = inferred?.keyColumns.get(t.oid)?.[0];
+    return (name ? t.columns.find((c) => c.name === name) : undefined) ?? t.columns.find((c) => tenantColumns.includes(c.name.toLowerCase())) ?? null;
+  };
+
   const tenantTables = tables.filter((t) => {
     if (config.globalTables.some((g) => matchesName(g, t))) return false;
-    const hasTenantColumn = t.columns.some((c) => tenantColumns.includes(c.name.toLowerCase()));
+    const hasTenantColumn = keyColumnOf(t) !== null;
     if (!hasTenantColumn && !t.rlsEnabled) return false;
     const p = t.privileges;
     return t.owned || p.select || p.insert || p.update || p.delete || p.truncate;
@@ -287,15 +332,21 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
 
   // Phase 1, before any step sets a tenant setting in this session: reads with no tenant context.
   const noContext = new Map<number, Check>();
-  for (const table of selected) noContext.set(table.oid, await selectNoContext(prober, table, config.tenantSettings));
+  // Role per tenant (`owner = current_user`): the session's role is its tenant, which no setting
+  // changes; its own rows are not another tenant's.
+  const roleKeyed = new Map(selected.map((t) => [t.oid, roleKeyColumns(t, astsByTable.get(t.oid) ?? []).includes(keyColumnOf(t)?.name ?? '')]));
+  for (const table of selected) noContext.set(table.oid, await selectNoContext(prober, table, identity, roleKeyed.get(table.oid) ? keyColumnOf(table) : null));
 
   const tableReports: TableReport[] = [];
   for (const table of selected) {
     const checks: Check[] = [];
-    const tenantColumn = table.columns.find((c) => tenantColumns.includes(c.name.toLowerCase())) ?? null;
+    const tenantColumn = keyColumnOf(table);
     let audit: TableAudit;
     try {
-      audit = await auditTable(prober, table, role, context, config.tenantSettings, options.keyColumns?.(displayName(table)) ?? context.options.tenantColumns);
+      const keys = options.keyColumns?.(displayName(table)) ?? [...(inferred?.keyColumns.get(table.oid) ?? []), ...context.options.tenantColumns];
+      const preloaded = policies.get(table.oid);
+      if (preloaded instanceof Error) throw preloaded;
+      audit = await auditTable(prober, table, role, context, identitySettings(identity), keys, preloaded);
     } catch (error) {
       if (error instanceof ProbeAbortedError) throw error;
       // pg_get_expr on a policy locks the table; a table locked elsewhere cannot be audited now.
@@ -305,7 +356,7 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
     checks.push(noContext.get(table.oid)!);
     const seeded = options.seeded?.get(displayName(table));
     const notesBefore = prober.sequenceNotes.length;
-    checks.push(...(await crossTenantSteps(prober, table, tenantColumn, audit, config.tenantSettings, seeded)));
+    checks.push(...(await crossTenantSteps(prober, table, tenantColumn, audit, identity, seeded, roleKeyed.get(table.oid) ? role.name : null)));
     const moved = prober.sequenceNotes.slice(notesBefore);
     if (moved.length > 0) {
       const text = (n: (typeof moved)[number]) => `${n.sequence} ${n.from ?? '(never used)'} → ${n.to}`;
@@ -325,7 +376,42 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
   const inconclusiveTables = tableReports.filter((t) => t.verdict === 'inconclusive').map((t) => t.table);
   const strict = options.strict ?? false;
   const ok = !leaking && !(strict && inconclusiveTables.length > 0);
-  return { role: roleReport, tables: tableReports, functions: functionReports, notFound, inconclusive, inconclusiveTables, strict, leaking, ok };
+  const modelNames = [
+    ...(identity.settings.length > 0 ? [`settings ${identity.settings.join(', ')}`] : []),
+    ...(identity.jwtClaims ? [`JWT claims (request.jwt.claims sub, as role ${identity.jwtRole}${options.asRole ? '' : ' in the claims'})`] : []),
+    ...(models.rolePerTenant ? ['role per tenant (current_user)'] : []),
+  ];
+  const identityReport: ProbeResult['identity'] = {
+    models: modelNames,
+    settings: identity.settings,
+    jwtClaims: identity.jwtClaims,
+    rolePerTenant: models.rolePerTenant,
+    asRole: options.asRole ?? null,
+  };
+  const inferredReport: ProbeResult['inferred'] = inferred
+    ? {
+        used: inferred.keyColumns.size > 0,
+        tenantColumns: inferred.tenantColumns,
+        tenantSettings: inferred.tenantSettings,
+        tenantFunctions: inferred.tenantFunctions,
+        tenantRoots: inferred.tenantRoots,
+        keyColumns: Object.fromEntries(tables.filter((t) => inferred!.keyColumns.has(t.oid)).map((t) => [displayName(t), inferred!.keyColumns.get(t.oid)!])),
+      }
+    : null;
+  return { role: roleReport, identity: identityReport, inferred: inferredReport, tables: tableReports, functions: functionReports, notFound, inconclusive, inconclusiveTables, strict, leaking, ok };
+}
+
+/** How the probe acts as a tenant: the tenant settings, and (Supabase, PostgREST) the JWT claims. */
+interface ProbeIdentity {
+  settings: string[];
+  jwtClaims: boolean;
+  /** The `role` claim (the role `--as-role` names, else `authenticated`). */
+  jwtRole: string;
+}
+
+/** The settings a tenant context sets (the audit treats them as identity, never as bypass switches). */
+function identitySettings(identity: ProbeIdentity): string[] {
+  return [...identity.settings, ...(identity.jwtClaims ? ['request.jwt.claims', 'request.jwt.claim.sub'] : [])];
 }
 
 /** The cross-tenant steps: the probe ran them and saw the result. Every other check is read from the catalog. */
@@ -426,12 +512,20 @@ interface TableAudit {
   views: string[];
 }
 
-async function auditTable(prober: Prober, table: TableRow, role: RoleRow, context: IdentityModel, tenantSettings: readonly string[], keyColumns: readonly string[]): Promise<TableAudit> {
+async function auditTable(
+  prober: Prober,
+  table: TableRow,
+  role: RoleRow,
+  context: IdentityModel,
+  tenantSettings: readonly string[],
+  keyColumns: readonly string[],
+  preloaded?: PolicyRow[],
+): Promise<TableAudit> {
   let bypassSettings = new Map<string, Set<string>>();
   let magicTenantValues = new Set<string>();
   const checks: Check[] = [];
   const { policies, views, partitions } = await prober.catalog(async () => ({
-    policies: await readPolicies(prober, table.oid),
+    policies: preloaded ?? (await readPolicies(prober, table.oid)),
     views: await readViews(prober, table.oid),
     partitions: table.kind === 'p' ? await readPartitions(prober, table.oid) : [],
   }));
@@ -511,11 +605,11 @@ async function auditTable(prober: Prober, table: TableRow, role: RoleRow, contex
 }
 
 /** `SELECT` of at most SELECT_SAMPLE_LIMIT rows: how many rows, of how many tenants, are visible. */
-async function countVisible(prober: Prober, relation: string, tenantColumn: ColumnRow | null): Promise<{ rows: number; tenants: number | null }> {
+async function countVisible(prober: Prober, relation: string, tenantColumn: ColumnRow | null, where = ''): Promise<{ rows: number; tenants: number | null }> {
   const tenantExpr = tenantColumn ? `count(DISTINCT ${quoteIdent(tenantColumn.name)})::int` : 'NULL::int';
   const column = tenantColumn ? quoteIdent(tenantColumn.name) : '1 AS one';
   const { rows } = await prober.query<{ n: number; tenants: number | null }>(
-    `SELECT count(*)::int AS n, ${tenantExpr} AS tenants FROM (SELECT ${column} FROM ${relation} LIMIT ${SELECT_SAMPLE_LIMIT}) s`,
+    `SELECT count(*)::int AS n, ${tenantExpr} AS tenants FROM (SELECT ${column} FROM ${relation}${where} LIMIT ${SELECT_SAMPLE_LIMIT}) s`,
   );
   return { rows: rows[0]?.n ?? 0, tenants: rows[0]?.tenants ?? null };
 }
@@ -527,12 +621,18 @@ function rowsText(n: number): string {
 /** Errors a step cannot interpret: it timed out or waited on a lock. */
 const STOPPED = new Set(['57014', '55P03']);
 
-async function selectNoContext(prober: Prober, table: TableRow, tenantSettings: readonly string[]): Promise<Check> {
+/** Rows of another tenant under role per tenant: those whose key is not the session's role. */
+function notOwnRole(roleKey: ColumnRow | null): string {
+  return roleKey ? ` WHERE ${quoteIdent(roleKey.name)}::text IS DISTINCT FROM current_user::text` : '';
+}
+
+async function selectNoContext(prober: Prober, table: TableRow, identity: ProbeIdentity, roleKey: ColumnRow | null): Promise<Check> {
+  const tenantSettings = identitySettings(identity);
   const id = 'select-no-context';
   if (!table.privileges.select) return { id, status: 'skipped', message: 'no SELECT privilege' };
   const outcome = await prober.step([], async () => {
     const state = await prober.query<{ unset: boolean }>(`SELECT bool_and(current_setting(s, true) IS NULL) AS unset FROM unnest($1::text[]) s`, [tenantSettings]);
-    return { unset: state.rows[0]?.unset ?? true, ...(await countVisible(prober, table.sqlName, null)) };
+    return { unset: state.rows[0]?.unset ?? true, ...(await countVisible(prober, table.sqlName, null, notOwnRole(roleKey))) };
   });
   if (!outcome.ok) {
     if (outcome.error.sqlState && STOPPED.has(outcome.error.sqlState)) return inconclusive(id, outcome.error);
@@ -547,8 +647,18 @@ function inconclusive(id: string, error: SqlError, what = 'the step'): Check {
   return { id, status: 'inconclusive', message: `${what} could not conclude: ${error.message}`, sqlState: error.sqlState ?? undefined };
 }
 
-function contextSettings(tenantSettings: readonly string[], value: string): [string, string][] {
-  return tenantSettings.map((s) => [s, value]);
+/**
+ * The settings that make the session tenant `value`: each tenant setting, and with JWT claims
+ * (Supabase's auth.uid(), PostgREST) `request.jwt.claims` = {"sub": value, "role": ...} and the
+ * older `request.jwt.claim.sub`. `''` empties them all, as a pooled connection holds them after a
+ * transaction that set them locally.
+ */
+function contextSettings(identity: ProbeIdentity, value: string): [string, string][] {
+  const out: [string, string][] = identity.settings.map((s) => [s, value]);
+  if (identity.jwtClaims) {
+    out.push(['request.jwt.claims', value === '' ? '' : JSON.stringify({ sub: value, role: identity.jwtRole })], ['request.jwt.claim.sub', value]);
+  }
+  return out;
 }
 
 const BYPASS_GUESSES = ['on', 'true', '1'];
@@ -559,17 +669,21 @@ async function crossTenantSteps(
   table: TableRow,
   tenantColumn: ColumnRow | null,
   audit: TableAudit,
-  tenantSettings: readonly string[],
+  identity: ProbeIdentity,
   seeded: SeededTable | undefined,
+  /** Role per tenant: the probed role's name, its own tenant value (its rows are not other tenants'). */
+  roleTenant: string | null = null,
 ): Promise<Check[]> {
   const checks: Check[] = [];
   const fresh = freshTenantValue(tenantColumn);
-  const freshContext = contextSettings(tenantSettings, fresh);
+  const freshContext = contextSettings(identity, fresh);
   const canSelect = table.privileges.select;
+  // Role per tenant: only rows whose key is not the role's own are another tenant's.
+  const others = roleTenant !== null ? notOwnRole(tenantColumn) : '';
 
   // A tenant value nobody uses: every visible row belongs to another tenant.
   const readUnder = async (id: string, settings: [string, string][], what: string, relation = table.sqlName, column = tenantColumn): Promise<Check> => {
-    const outcome = await prober.step(settings, () => countVisible(prober, relation, column));
+    const outcome = await prober.step(settings, () => countVisible(prober, relation, column, relation === table.sqlName ? others : ''));
     if (!outcome.ok) return inconclusive(id, outcome.error, `SELECT ${what}`);
     const { rows, tenants } = outcome.value;
     if (rows === 0) return { id, status: 'pass', message: `SELECT ${what} returned no rows`, rows };
@@ -581,7 +695,7 @@ async function crossTenantSteps(
     checks.push({ id: 'select-empty-context', status: 'skipped', message: 'no SELECT privilege' });
     checks.push({ id: 'select-other-tenant', status: 'skipped', message: 'no SELECT privilege' });
   } else {
-    const empty = await readUnder('select-empty-context', contextSettings(tenantSettings, ''), "with the tenant setting empty ('')");
+    const empty = await readUnder('select-empty-context', contextSettings(identity, ''), "with the tenant setting empty ('')");
     if (empty.status === 'inconclusive' && !(empty.sqlState && STOPPED.has(empty.sqlState))) {
       // '' that does not cast to the tenant type fails the read: closed, not unknown (SPEC behaviour 5).
       checks.push({ ...empty, status: 'pass', message: `with the tenant setting empty ('') the read fails closed: ${empty.message.replace(/^.*could not conclude: /, '')}` });
@@ -599,7 +713,7 @@ async function crossTenantSteps(
     }
     for (const value of audit.magicTenantValues) {
       if (attempts++ >= MAX_BYPASS_ATTEMPTS) break;
-      checks.push(await readUnder('select-magic-tenant', contextSettings(tenantSettings, value), `with the tenant context set to the literal '${value}' a policy tests`));
+      checks.push(await readUnder('select-magic-tenant', contextSettings(identity, value), `with the tenant context set to the literal '${value}' a policy tests`));
     }
   }
   for (const view of audit.views) {
@@ -616,9 +730,9 @@ async function crossTenantSteps(
   const tc = quoteIdent(tenantColumn.name);
   let counter = 1_000_000 + Math.floor(Math.random() * 1000);
   const next = () => counter++;
-  const own = seeded?.own ?? fresh;
+  const own = roleTenant ?? seeded?.own ?? fresh;
   const other = seeded?.other ?? freshTenantValue(tenantColumn);
-  const ownContext = contextSettings(tenantSettings, own);
+  const ownContext = contextSettings(identity, own);
   const triggerNote = table.hasUserTriggers ? ' (the table has triggers, which may rewrite the row)' : '';
 
   // INSERT for another tenant: RLS's WITH CHECK must refuse it with 42501.
@@ -640,13 +754,13 @@ async function crossTenantSteps(
   } else if (!canSelect) {
     checks.push({ id: 'update-other-tenant', status: 'skipped', message: 'no SELECT privilege to write SET col = col' });
   } else {
-    const outcome = await prober.write(freshContext, () => prober.query(`UPDATE ${table.sqlName} SET ${tc} = ${tc}`));
+    const outcome = await prober.write(freshContext, () => prober.query(`UPDATE ${table.sqlName} SET ${tc} = ${tc}${others}`));
     checks.push(touchVerdict('update-other-tenant', outcome, 'UPDATE as a fresh tenant'));
   }
   if (!table.privileges.delete) {
     checks.push({ id: 'delete-other-tenant', status: 'skipped', message: 'no DELETE privilege' });
   } else {
-    const outcome = await prober.write(freshContext, () => prober.query(`DELETE FROM ${table.sqlName}`));
+    const outcome = await prober.write(freshContext, () => prober.query(`DELETE FROM ${table.sqlName}${others}`));
     if (!outcome.ok && outcome.error.sqlState === '23503') {
       checks.push({ id: 'delete-other-tenant', status: 'leak', message: `DELETE as a fresh tenant reached rows of other tenants (a foreign key then refused: ${outcome.error.message})`, sqlState: '23503' });
     } else {

@@ -23,6 +23,10 @@ export function formatProbeReport(result: ProbeResult, format: ProbeFormat): str
   lines.push(`role ${r.name}: superuser ${yesNo(r.superuser)}, BYPASSRLS ${yesNo(r.bypassRls)}, owns ${r.ownsTables.length} tenant table(s)${r.ownsTables.length ? ` (${r.ownsTables.join(', ')})` : ''}`);
   for (const leak of r.leaks) lines.push(`    LEAK  ${leak}`);
   if (r.inert) lines.push('    Every policy below is inert for this role: connect the application as a role without SUPERUSER and BYPASSRLS.');
+  const id = result.identity;
+  lines.push(`identity model probed: ${id.models.length > 0 ? id.models.join('; ') : 'none found in the policies'}${id.asRole ? ` (every step as role ${id.asRole}, SET LOCAL ROLE)` : ''}`);
+  if (id.rolePerTenant) lines.push('    role per tenant: rows keyed by current_user are read as this role\'s own; another tenant\'s role is probed with its own --url');
+  if (result.inferred) lines.push(...inferredText(result.inferred));
   lines.push('');
   for (const t of result.tables) {
     const flags = `tenant column ${t.tenantColumn ?? '(none)'}, RLS ${t.rlsEnabled ? 'on' : 'OFF'}, FORCE ${t.forceRls ? 'on' : 'off'}${t.owned ? ', owned by this role' : ''}`;
@@ -62,6 +66,21 @@ export function formatProbeReport(result: ProbeResult, format: ProbeFormat): str
     lines.push(`OK: no leak found in ${result.tables.length} table(s)`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What was inferred without a config, as the JSON to copy into rls-guard.config.json. */
+function inferredText(inferred: NonNullable<ProbeResult['inferred']>): string[] {
+  if (!inferred.used) return ['no rls-guard.config.json, and no policy compares a column with an identity: the defaults were used (tenant_id, app.current_tenant)'];
+  const config: Record<string, string[]> = { tenantColumns: inferred.tenantColumns };
+  if (inferred.tenantSettings.length > 0) config.tenantSettings = inferred.tenantSettings;
+  if (inferred.tenantFunctions.length > 0) config.tenantFunctions = inferred.tenantFunctions;
+  const keyed = Object.entries(inferred.keyColumns).map(([table, columns]) => `${table}.${columns.join('/')}`);
+  return [
+    'no rls-guard.config.json: inferred from the catalog (copy into rls-guard.config.json; a config, when present, wins):',
+    ...JSON.stringify(config, null, 2).split('\n').map((l) => `    ${l}`),
+    `    tenant roots: ${inferred.tenantRoots.length > 0 ? inferred.tenantRoots.join(', ') : '(none)'}`,
+    `    key columns: ${keyed.length > 0 ? keyed.join(', ') : '(none)'}`,
+  ];
 }
 
 function verdictText(t: TableReport): string {

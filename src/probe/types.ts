@@ -72,6 +72,29 @@ export interface FunctionReport {
 
 export interface ProbeResult {
   role: RoleReport;
+  /** How the probe acted as a tenant: the identity models the policies use. */
+  identity: {
+    /** In words: `settings app.tenant`, `JWT claims (...)`, `role per tenant (current_user)`. */
+    models: string[];
+    settings: string[];
+    jwtClaims: boolean;
+    rolePerTenant: boolean;
+    /** `--as-role`: every step ran `SET LOCAL ROLE` to it. */
+    asRole: string | null;
+  };
+  /**
+   * Without a config file: what the catalog's policies say the config would be (copy it into
+   * rls-guard.config.json). `used` false: nothing could be inferred, the defaults were used.
+   */
+  inferred: {
+    used: boolean;
+    tenantColumns: string[];
+    tenantSettings: string[];
+    tenantFunctions: string[];
+    tenantRoots: string[];
+    /** Per table (`schema.name`), the columns its policies pin. */
+    keyColumns: Record<string, string[]>;
+  } | null;
   tables: TableReport[];
   functions: FunctionReport[];
   /** Tables selected with `--table` that are not tenant tables the role can reach. */

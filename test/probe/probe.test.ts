@@ -320,6 +320,8 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
     const base = { table: 'public.t', tenantColumn: 'tenant_id', rlsEnabled: true, forceRls: true, owned: false, leakBasis: null, leaks: [], observedLeaks: [], inferredLeaks: [], inconclusive: [] };
     const result: ProbeResult = {
       role: { name: 'app', superuser: false, bypassRls: false, bypassMemberships: [], ownsTables: [], canCreateTemp: true, inert: false, leaks: [] },
+      identity: { models: ['settings app.current_tenant'], settings: ['app.current_tenant'], jwtClaims: false, rolePerTenant: false, asRole: null },
+      inferred: null,
       tables: [
         {
           ...base,
@@ -341,6 +343,7 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
     expect(formatProbeReport(result, 'text')).toBe(
       [
         'role app: superuser no, BYPASSRLS no, owns 0 tenant table(s)',
+      'identity model probed: settings app.current_tenant',
         '',
         'public.t (tenant column tenant_id, RLS on, FORCE on): no leak',
         '  inferred from the catalog (policy audit):',
