@@ -20,7 +20,7 @@
  * `request.jwt.claims`); role per tenant (`current_user`, `session_user`).
  */
 import { unwrap } from '../model/ast-names.js';
-import { IdentityModel } from '../analysis/identity.js';
+import { IdentityModel, stripValueWrappers } from '../analysis/identity.js';
 import { parseExpression, type AstNode } from '../sql/parse.js';
 import type { PolicyRow, TableRow } from './catalog.js';
 
@@ -62,20 +62,9 @@ function names(list: unknown): string[] {
   return ((list ?? []) as AstNode[]).map((n) => String(n.String?.sval ?? '').toLowerCase());
 }
 
-/** Strips casts and one-value `(SELECT x)` wrappers. */
+/** Casts and one-value `(SELECT x)` wrappers stripped, as the identity model strips them. */
 function strip(node: unknown): AstNode | null {
-  let current = node as AstNode | null;
-  for (;;) {
-    const u = unwrap(current);
-    if (!u) return current;
-    const [kind, n] = u;
-    if (kind === 'TypeCast') current = n.arg;
-    else if (kind === 'SubLink' && n.subLinkType === 'EXPR_SUBLINK') {
-      const select = n.subselect?.SelectStmt as AstNode | undefined;
-      if (!select || select.fromClause || select.whereClause || select.targetList?.length !== 1) return current;
-      current = select.targetList[0].ResTarget?.val;
-    } else return current;
-  }
+  return stripValueWrappers(node as AstNode | null) ?? null;
 }
 
 /** The column of `table` a reference at the policy's own level names, or null. */

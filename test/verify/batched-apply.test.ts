@@ -5,21 +5,16 @@
  * a file's own transaction the run is wrapped in a savepoint. And PGlite starts from a data
  * directory initialized once per PGlite version.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { runVerify, type VerifyResult } from '../../src/verify/verify.js';
 import { withScratchDatabase } from '../support/pg.js';
+import { migrationProject } from '../support/migration-project.js';
 
-function project(files: Record<string, string>): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'rls-guard-verify-batch-')));
-  mkdirSync(join(dir, 'migrations'));
-  writeFileSync(join(dir, 'rls-guard.config.json'), JSON.stringify({ migrations: ['migrations'], appRoles: ['app_user'] }));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'migrations', name), text);
-  return dir;
-}
+const project = (files: Record<string, string>) => migrationProject('rls-guard-verify-batch-', files);
 
 const table = (name: string) =>
   `CREATE TABLE ${name} (id int PRIMARY KEY, tenant_id uuid NOT NULL);\nALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON ${name} USING (tenant_id = current_setting('app.current_tenant', true)::uuid);\nGRANT SELECT ON ${name} TO app_user;\n`;
@@ -72,9 +67,15 @@ describe('verify applies runs of statements together, exactly as one by one', ()
     expect(templates).toHaveLength(1);
     expect(existsSync(join(cache, templates[0]!, '.rls-guard-complete'))).toBe(true);
     expect(existsSync(join(cache, templates[0]!, 'PG_VERSION'))).toBe(true);
-    // The template is copied, never used in place: a run leaves it as it was.
+    // The template is copied, never used in place: a run leaves every file of it as it was.
+    const template = join(cache, templates[0]!);
+    const files = () =>
+      (readdirSync(template, { recursive: true }) as string[])
+        .sort()
+        .map((f) => `${f}:${statSync(join(template, f)).isFile() ? statSync(join(template, f)).size : 'dir'}`);
+    const before = files();
     const second = await runVerify({ paths: [], config: resolveConfig({ start: dir }) });
-    expect(readdirSync(join(cache, templates[0]!, 'base')).length).toBeGreaterThan(0);
+    expect(files()).toEqual(before);
     expect(summary(second)).toEqual(summary(first));
     expect(existsSync(join(cache, templates[0]!, 'postmaster.pid'))).toBe(false);
 

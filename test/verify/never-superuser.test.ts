@@ -5,7 +5,7 @@
  * switches mean what they mean for a login owner, and an escape is caught and reported. A role
  * statement run in the admin session instead is echoed with its password redacted.
  */
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,17 +13,12 @@ import { resolveConfig } from '../../src/config.js';
 import { verifyCommand } from '../../src/verify/command.js';
 import { runVerify } from '../../src/verify/verify.js';
 import { withScratchDatabase } from '../support/pg.js';
+import { migrationProject } from '../support/migration-project.js';
 import { captureIo } from '../support/capture-io.js';
 
 const PASSWORD = 'hunter2-never-printed';
 
-function project(files: Record<string, string>): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'rls-guard-verify-su-')));
-  mkdirSync(join(dir, 'migrations'));
-  writeFileSync(join(dir, 'rls-guard.config.json'), JSON.stringify({ migrations: ['migrations'], appRoles: ['app_user'] }));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'migrations', name), text);
-  return dir;
-}
+const project = (files: Record<string, string>) => migrationProject('rls-guard-verify-su-', files);
 
 const TABLE = `CREATE TABLE notes (id int PRIMARY KEY, tenant_id uuid NOT NULL);
 ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
