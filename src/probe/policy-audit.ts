@@ -12,6 +12,12 @@ export interface PolicyFinding {
   /** `true` when the policies admit rows of other tenants for this command. */
   open: boolean;
   admitsNothing: boolean;
+  /**
+   * Open only because the analyzer could not follow something (a helper function the catalog it
+   * was given does not define, a chain too deep): the audit did not decide, the probe's observed
+   * steps do.
+   */
+  unresolved: boolean;
   message: string;
 }
 
@@ -51,10 +57,12 @@ export function auditPolicies(policies: readonly PolicyRow[], context: IdentityM
   }
   const findings = evaluatePolicies(facts, context, { table: null, keyColumns }).map((verdict): PolicyFinding => {
     const what = describeCheck(verdict);
-    if (verdict.admitsNothing) return { command: verdict.command, open: false, admitsNothing: true, message: `${what}: no permissive policy applies, so nothing is admitted` };
-    if (verdict.pinned) return { command: verdict.command, open: false, admitsNothing: false, message: `${what}: pinned to the tenant context` };
+    if (verdict.admitsNothing) return { command: verdict.command, open: false, admitsNothing: true, unresolved: false, message: `${what}: no permissive policy applies, so nothing is admitted` };
+    if (verdict.pinned) return { command: verdict.command, open: false, admitsNothing: false, unresolved: false, message: `${what}: pinned to the tenant context` };
     const openers = verdict.openers.map((o) => `policy "${o.policy.name}" (${o.reason})`).join('; ');
-    return { command: verdict.command, open: true, admitsNothing: false, message: `${what} admits rows of other tenants: ${openers}` };
+    const unresolved = verdict.openers.every((o) => o.reason.includes('could not follow'));
+    if (unresolved) return { command: verdict.command, open: true, admitsNothing: false, unresolved, message: `${what}: not decided by the audit: ${openers}` };
+    return { command: verdict.command, open: true, admitsNothing: false, unresolved, message: `${what} admits rows of other tenants: ${openers}` };
   });
   return { applicable, unparsed, findings, bypassSettings, magicTenantValues };
 }

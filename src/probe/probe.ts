@@ -28,7 +28,8 @@ import {
 import { auditPolicies } from './policy-audit.js';
 import { redactSecrets } from './redact.js';
 import { connectRedacted, guardedSession, ProbeAbortedError, ProbeConnectionError, toSqlError, type ProbeSession, type SqlError } from './session.js';
-import type { CheckBasis, CheckStatus, FunctionReport, ProbeCheck, ProbeResult, RoleReport, TableReport } from './types.js';
+import type { CheckBasis, CheckStatus, DriftReport, FunctionReport, ProbeCheck, ProbeResult, RoleReport, TableReport } from './types.js';
+import { compareWithLive, readSnapshot, type ExpectedState } from './drift.js';
 
 /** A check before its basis is attached (by its id: see OBSERVED_STEPS). */
 type Check = Omit<ProbeCheck, 'basis'>;
@@ -87,6 +88,21 @@ export interface ProbeOptions {
    * (src/probe/infer.ts) instead of using the defaults. A config, when there is one, wins.
    */
   infer?: boolean;
+  /**
+   * `--migrations`: the history's final state (applied to a fresh database beforehand); the live
+   * catalog is read in the probe's session and every difference reported as drift.
+   */
+  drift?: DriftInput;
+}
+
+export interface DriftInput {
+  expected: ExpectedState;
+  paths: string[];
+  engine: 'pglite' | 'postgres';
+  files: number;
+  statements: number;
+  /** Statements that did not apply (`file:line: message`): the final state is not the history's. */
+  failures: string[];
 }
 
 /** The database could not be reached: a usage error (exit 2), message already redacted. */
@@ -371,11 +387,13 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
   }
 
   const functionReports = functions.map((f) => auditFunction(f, role));
+  const drift = options.drift ? await driftReport(prober, options.drift) : null;
   const leaking = roleReport.leaks.length > 0 || tableReports.some((t) => t.leaks.length > 0) || functionReports.some((f) => f.leaks.length > 0);
   const inconclusive = tableReports.reduce((n, t) => n + t.checks.filter((c) => c.status === 'inconclusive').length, 0);
   const inconclusiveTables = tableReports.filter((t) => t.verdict === 'inconclusive').map((t) => t.table);
   const strict = options.strict ?? false;
-  const ok = !leaking && !(strict && inconclusiveTables.length > 0);
+  const driftInconclusive = drift?.status === 'inconclusive';
+  const ok = !leaking && (drift?.findings.length ?? 0) === 0 && !(strict && (inconclusiveTables.length > 0 || driftInconclusive));
   const modelNames = [
     ...(identity.settings.length > 0 ? [`settings ${identity.settings.join(', ')}`] : []),
     ...(identity.jwtClaims ? [`JWT claims (request.jwt.claims sub, as role ${identity.jwtRole}${options.asRole ? '' : ' in the claims'})`] : []),
@@ -398,7 +416,24 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
         keyColumns: Object.fromEntries(tables.filter((t) => inferred!.keyColumns.has(t.oid)).map((t) => [displayName(t), inferred!.keyColumns.get(t.oid)!])),
       }
     : null;
-  return { role: roleReport, identity: identityReport, inferred: inferredReport, tables: tableReports, functions: functionReports, notFound, inconclusive, inconclusiveTables, strict, leaking, ok };
+  return { role: roleReport, identity: identityReport, inferred: inferredReport, tables: tableReports, functions: functionReports, notFound, inconclusive, inconclusiveTables, strict, drift, leaking, ok };
+}
+
+/** The live catalog, read in the probe's session, against the history's final state. */
+async function driftReport(prober: Prober, input: DriftInput): Promise<DriftReport> {
+  const { expected, paths, engine, files, statements, failures } = input;
+  const report: DriftReport = { paths, engine, files, statements, status: failures.length > 0 ? 'inconclusive' : 'compared', inconclusive: [...failures], compared: { relations: 0, policies: 0, functions: 0, roles: 0 }, findings: [] };
+  try {
+    const live = await prober.catalog(() => readSnapshot(prober, expected.roles));
+    const { findings, compared } = compareWithLive(expected, live);
+    report.findings = findings;
+    report.compared = compared;
+  } catch (error) {
+    if (error instanceof ProbeAbortedError) throw error;
+    report.status = 'inconclusive';
+    report.inconclusive.push(`the live catalog could not be read for the drift check: ${(error as Error).message}`);
+  }
+  return report;
 }
 
 /** How the probe acts as a tenant: the tenant settings, and (Supabase, PostgREST) the JWT claims. */
@@ -566,7 +601,9 @@ async function auditTable(
     if (audit.applicable.length > 0) {
       const privilegeFor = { select: table.privileges.select, insert: table.privileges.insert, update: table.privileges.update, delete: table.privileges.delete };
       for (const f of audit.findings) {
-        const status: CheckStatus = !f.open ? 'pass' : privilegeFor[f.command] || table.owned ? 'leak' : 'warn';
+        const reachable = privilegeFor[f.command] || table.owned;
+        // What the audit could not follow is not a leak it proves, nor a pass: inconclusive.
+        const status: CheckStatus = !f.open ? 'pass' : !reachable ? 'warn' : f.unresolved ? 'inconclusive' : 'leak';
         const suffix = f.open && status === 'warn' ? ` (the role has no ${f.command.toUpperCase()} privilege here)` : '';
         checks.push({ id: `policy-${f.command}`, status, message: `${f.message}${suffix}` });
       }

@@ -45,6 +45,7 @@ export function formatProbeReport(result: ProbeResult, format: ProbeFormat): str
     }
     lines.push('');
   }
+  if (result.drift) lines.push(...driftText(result.drift, result.strict));
   for (const missing of result.notFound) lines.push(`table ${missing}: not a tenant table this role can reach`);
   if (result.tables.length === 0) lines.push('no tenant table is reachable by this role');
   const leakCount = r.leaks.length + result.tables.reduce((n, t) => n + t.leaks.length, 0) + result.functions.reduce((n, f) => n + f.leaks.length, 0);
@@ -58,12 +59,16 @@ export function formatProbeReport(result: ProbeResult, format: ProbeFormat): str
       for (const reason of t.inconclusive) lines.push(`    ${reason}`);
     }
   }
+  const drifted = result.drift?.findings.length ?? 0;
+  if (drifted > 0) lines.push(`FAIL: ${drifted} difference(s) between the live database and the migrations (drift)`);
   if (result.leaking) {
     lines.push(`FAIL: ${leakCount} leak(s)${leakingTables.length ? ` in ${leakingTables.length} leaking table(s): ${leakingTables.map((t) => `${t.table} (${t.leakBasis})`).join(', ')}` : ''}`);
   } else if (inconclusive.length > 0) {
     lines.push(`${result.ok ? 'NOT PROVEN' : 'FAIL'}: no leak found, but ${inconclusive.length} of ${result.tables.length} table(s) inconclusive`);
-  } else {
-    lines.push(`OK: no leak found in ${result.tables.length} table(s)`);
+  } else if (drifted === 0 && result.drift?.status === 'inconclusive') {
+    lines.push(`${result.ok ? 'NOT PROVEN' : 'FAIL'}: no leak found in ${result.tables.length} table(s), but the drift check is inconclusive`);
+  } else if (drifted === 0) {
+    lines.push(`OK: no leak found in ${result.tables.length} table(s)${result.drift ? ', and the live catalog matches the migrations' : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -90,4 +95,21 @@ function verdictText(t: TableReport): string {
   }
   if (t.verdict === 'inconclusive') return 'INCONCLUSIVE (not proven safe)';
   return 'no leak';
+}
+
+function driftText(drift: NonNullable<ProbeResult['drift']>, strict: boolean): string[] {
+  const c = drift.compared;
+  const lines = [
+    `drift: the live catalog against ${drift.paths.join(', ')} (${drift.files} file(s), ${drift.statements} statement(s) applied to ${drift.engine === 'pglite' ? 'PGlite' : 'a scratch database'}; compared ${c.relations} table(s)/view(s), ${c.policies} policy(ies), ${c.functions} function(s), ${c.roles} role(s))`,
+  ];
+  for (const f of drift.findings) {
+    lines.push(`    DRIFT  ${f.object}: ${f.aspect}`, `             migrations: ${f.migrations}`, `             live:       ${f.live}`);
+  }
+  if (drift.findings.length === 0 && drift.status === 'compared') lines.push('    ok    no difference');
+  if (drift.status === 'inconclusive') {
+    lines.push(`    ??    INCONCLUSIVE: the comparison is not complete${strict ? ' (--strict: this fails the run)' : ' (exit 1 with --strict, the default when CI=true)'}:`);
+    for (const reason of drift.inconclusive) lines.push(`          ${reason}`);
+  }
+  lines.push('');
+  return lines;
 }

@@ -1,3 +1,5 @@
+import type { DriftFinding } from './drift.js';
+
 /** The probe's result: role facts, then per table the catalog audit and each probe step's outcome. */
 
 /**
@@ -105,8 +107,28 @@ export interface ProbeResult {
   inconclusiveTables: string[];
   /** `--strict` (the default when CI=true): an inconclusive table fails the run. */
   strict: boolean;
+  /** With `--migrations`: the live catalog against the history's final state, or null. */
+  drift: DriftReport | null;
   /** A leak anywhere: the role, a table or a definer function. */
   leaking: boolean;
-  /** The run passes: no leak, and under `strict` no inconclusive table. */
+  /** The run passes: no leak, no drift, and under `strict` no inconclusive table or drift check. */
   ok: boolean;
+}
+
+export interface DriftReport {
+  /** The migrations paths compared. */
+  paths: string[];
+  /** Where the history was applied to read its final state. */
+  engine: 'pglite' | 'postgres';
+  files: number;
+  statements: number;
+  /**
+   * `compared`: every statement applied and both catalogs were read. `inconclusive`: a statement
+   * failed to apply (the final state is not the history's) or the live catalog could not be read.
+   */
+  status: 'compared' | 'inconclusive';
+  /** Why it is inconclusive: `file:line: message` per failed statement, or the read error. */
+  inconclusive: string[];
+  compared: { relations: number; policies: number; functions: number; roles: number };
+  findings: DriftFinding[];
 }

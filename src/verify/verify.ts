@@ -18,6 +18,7 @@ import { PRESETS } from '../presets/index.js';
 import { applyMigrations, applyPrelude, readMigrations, rolesCreatedBy, type AppliedMigrations } from './apply.js';
 import { openPglite, openScratch, type CleanupResult, type VerifyDatabase } from './database.js';
 import { seedTenantTables, type SeedOutcome } from './seed.js';
+import type { ParsedScript } from '../sql/parse.js';
 
 export const OWNER_ROLE = 'rls_guard_owner';
 
@@ -146,6 +147,27 @@ async function inheritDefaultPrivileges(db: VerifyDatabase, owner: string): Prom
   }
 }
 
+export const PLATFORM_OWNER_ROLE = 'rls_guard_platform';
+
+/**
+ * The platform's tables belong to its service roles (Supabase: supabase_auth_admin,
+ * supabase_storage_admin), and its migration role has their owner's rights: projects' migrations
+ * create policies on storage.objects and triggers on auth.users. Here they are owned by a NOLOGIN
+ * role the owner the migrations run as is a member of, never by a superuser.
+ */
+async function shareOwnership(db: VerifyDatabase, tables: readonly string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const s = db.session;
+  if ((await s.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [PLATFORM_OWNER_ROLE])).rows.length === 0) await s.query(`CREATE ROLE ${PLATFORM_OWNER_ROLE} NOLOGIN`);
+  // Foreign-key checks on its tables run as their owner, which needs its schemas.
+  for (const schema of new Set(tables.map((t) => t.split('.')[0]!))) await s.query(`GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${PLATFORM_OWNER_ROLE}`);
+  for (const table of tables) {
+    const [schema, name] = table.split('.') as [string, string];
+    await s.query(`ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(name)} OWNER TO ${PLATFORM_OWNER_ROLE}`);
+  }
+  await s.query(`GRANT ${PLATFORM_OWNER_ROLE} TO ${OWNER_ROLE}`);
+}
+
 /** Schemas other than PostgreSQL's own and public: what a preset's prelude created. */
 async function userSchemas(db: VerifyDatabase): Promise<string[]> {
   const { rows } = await db.session.query<{ nspname: string }>(
@@ -164,16 +186,33 @@ function isTenantTable(table: TableRow, config: ResolvedConfig): boolean {
   return !global && (table.rlsEnabled || table.columns.some((c) => names.includes(c.name.toLowerCase())));
 }
 
-export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
+export interface MigratedDatabase {
+  db: VerifyDatabase;
+  scripts: Map<string, ParsedScript>;
+  applied: AppliedMigrations;
+  preset: (typeof PRESETS)[keyof typeof PRESETS] | undefined;
+  /** Tables the preset's prelude created (the platform's, not the project's). */
+  platformTables: string[];
+  /** The platform's migration role bypasses RLS, so the owner the migrations ran as does too. */
+  ownerBypassesRls: boolean;
+}
+
+export interface MigrateOptions extends Pick<VerifyOptions, 'paths' | 'config' | 'url' | 'allowEmpty' | 'maxFileBytes' | 'createDatabase'> {
+  /** Called once the prelude ran and before any migration, with the admin session. */
+  beforeMigrations?: (db: VerifyDatabase) => Promise<void>;
+}
+
+/**
+ * A fresh database (PGlite, or a scratch database at `url`) with the preset's prelude and the
+ * migrations applied as the non-superuser owner. The caller closes `db`.
+ */
+export async function migrateFreshDatabase(options: MigrateOptions): Promise<MigratedDatabase> {
   await loadSqlParser();
   const discovered = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty });
   const maxFileBytes = options.maxFileBytes ?? configuredMaxFileBytes();
   const { scripts, failures: readFailures } = readMigrations(discovered.files.map((f) => f.path), maxFileBytes, discovered.problems);
-  const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty, maxFileBytes });
   const extensions = [...scripts.values()].flatMap((script) => script.statements.filter((st) => st.kind === 'CreateExtensionStmt').map((st) => String(st.node.extname ?? '')));
   const db = options.url ? await openScratch(options.url, { createDatabase: options.createDatabase }) : await openPglite(extensions);
-  const cleanup = !!options.url && (options.cleanup ?? !!options.createDatabase);
-  let result: VerifyResult | undefined;
   try {
     const config = options.config;
     const preset = config.preset ? PRESETS[config.preset] : undefined;
@@ -181,17 +220,37 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     const platformSchemas = preset ? await userSchemas(db) : [];
     // What the platform created is the platform's to secure, not the project's: not probed.
     const platformTables = preset ? (await readTables(db.session)).map((t) => `${t.schema}.${t.name}`) : [];
-    const probeConfig: ResolvedConfig = { ...options.config, globalTables: [...options.config.globalTables, ...platformTables] };
     // The platform's migration role bypasses RLS (it is allowed to): so does the owner here, and the
     // owner path's findings are what that role is for, not leaks (check's require-force-rls agrees).
     const ownerBypassesRls = !!preset && !!config.migrationRole && config.allowBypassRoles.includes(config.migrationRole);
     await prepareRoles(db, config.appRoles, rolesCreatedBy(scripts), { ownerBypassesRls, schemas: platformSchemas });
-    if (preset) await inheritDefaultPrivileges(db, OWNER_ROLE);
+    if (preset) {
+      await inheritDefaultPrivileges(db, OWNER_ROLE);
+      await shareOwnership(db, platformTables);
+    }
+    await options.beforeMigrations?.(db);
     const applied = await applyMigrations(db, scripts, OWNER_ROLE, readFailures);
     applied.failures.unshift(...preludeFailures);
+    await db.session.query('RESET ROLE');
+    return { db, scripts, applied, preset, platformTables, ownerBypassesRls };
+  } catch (error) {
+    await db.close({ cleanup: !!options.url && !!options.createDatabase }).catch(() => {});
+    throw error;
+  }
+}
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
+  await loadSqlParser();
+  const maxFileBytes = options.maxFileBytes ?? configuredMaxFileBytes();
+  const check = await runCheck({ paths: options.paths, config: options.config, allowEmpty: options.allowEmpty, maxFileBytes });
+  const { db, applied, preset, platformTables, ownerBypassesRls } = await migrateFreshDatabase({ ...options, maxFileBytes });
+  const cleanup = !!options.url && (options.cleanup ?? !!options.createDatabase);
+  let result: VerifyResult | undefined;
+  try {
+    const config = options.config;
+    const probeConfig: ResolvedConfig = { ...options.config, globalTables: [...options.config.globalTables, ...platformTables] };
 
     // The superuser's view of the schema, for seeding.
-    await db.session.query('RESET ROLE');
     const allTables = await readTables(db.session);
     const tenantTables = allTables.filter((t) => isTenantTable(t, probeConfig));
     const { outcomes, seeded } = await seedTenantTables(db.session, tenantTables, allTables, config.tenantColumns, config.tenantSettings);
