@@ -30,6 +30,8 @@ export interface SnapshotRelation {
   force: boolean;
   /** View options that decide whose rights it runs with: `security_invoker=true`, `security_barrier=true`. */
   options: string[];
+  /** A partition: its root partitioned table. */
+  partitionOf: string | null;
 }
 
 export interface SnapshotPolicy {
@@ -78,9 +80,11 @@ const ROLE_ATTRIBUTES = ['superuser', 'bypassrls', 'login', 'createrole', 'creat
  */
 export async function readSnapshot(session: ProbeSession, roles: readonly string[]): Promise<SchemaSnapshot> {
   await session.query(`SELECT set_config('search_path', 'pg_catalog', true)`);
-  const relations = await session.query<{ name: string; kind: string; rls: boolean; force: boolean; options: string[] | null }>(
+  const relations = await session.query<{ name: string; kind: string; rls: boolean; force: boolean; options: string[] | null; root: string | null }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind, c.relrowsecurity AS rls, c.relforcerowsecurity AS force,
-            ARRAY(SELECT o FROM unnest(c.reloptions) o WHERE o LIKE 'security\\_%' ORDER BY 1) AS options
+            ARRAY(SELECT o FROM unnest(c.reloptions) o WHERE o LIKE 'security\\_%' ORDER BY 1) AS options,
+            CASE WHEN c.relispartition THEN (SELECT format('%I.%I', rn.nspname, r.relname) FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
+                                              WHERE r.oid = pg_partition_root(c.oid)) END AS root
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE} AND ${NOT_EXTENSION('pg_class', 'c.oid')}`,
   );
@@ -112,7 +116,7 @@ export async function readSnapshot(session: ProbeSession, roles: readonly string
   const snapshot: SchemaSnapshot = { relations: new Map(), policies: new Map(), functions: new Map(), roles: new Map() };
   for (const r of relations.rows) {
     const kind = r.kind === 'v' || r.kind === 'm' ? 'view' : 'table';
-    snapshot.relations.set(r.name, { name: r.name, kind, rls: r.rls, force: r.force, options: r.options ?? [] });
+    snapshot.relations.set(r.name, { name: r.name, kind, rls: r.rls, force: r.force, options: r.options ?? [], partitionOf: r.root });
   }
   for (const p of policies.rows) {
     snapshot.policies.set(`${p.tbl} ${p.name}`, { table: p.tbl, name: p.name, command: COMMANDS[p.cmd] ?? p.cmd, permissive: p.permissive, roles: p.roles, using: p.qual, check: p.wcheck });
@@ -132,6 +136,23 @@ export async function readSnapshot(session: ProbeSession, roles: readonly string
     snapshot.roles.set(r.name, { name: r.name, attributes, memberOf: r.member_of });
   }
   return snapshot;
+}
+
+/**
+ * Migration tools' bookkeeping tables (Prisma, Rails, knex, Flyway, Liquibase, goose, TypeORM,
+ * node-pg-migrate, Sequelize, sqlx, Diesel, EF Core, gorp, golang-migrate, dbmate): made by the
+ * tool that applies the history, not by the history.
+ */
+export const MIGRATION_TOOL_TABLES = new Set([
+  '_prisma_migrations', 'schema_migrations', 'ar_internal_metadata', 'knex_migrations', 'knex_migrations_lock',
+  'flyway_schema_history', 'databasechangelog', 'databasechangeloglock', 'goose_db_version', 'migrations',
+  'typeorm_metadata', 'pgmigrations', 'SequelizeMeta', '_sqlx_migrations', '__diesel_schema_migrations',
+  '__EFMigrationsHistory', 'gorp_migrations', '__drizzle_migrations', 'schema_version',
+]);
+
+function isBookkeeping(qualified: string): boolean {
+  const name = qualified.slice(schemaOf(qualified).length + 1).replace(/^"|"$/g, '').replace(/""/g, '"');
+  return MIGRATION_TOOL_TABLES.has(name);
 }
 
 const COMMANDS: Record<string, string> = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
@@ -281,7 +302,10 @@ export function compareWithLive(expected: ExpectedState, live: SchemaSnapshot): 
     }
   }
   for (const [name, rel] of [...live.relations].sort(([a], [b]) => a.localeCompare(b))) {
-    if (!final.relations.has(name) && schemas.has(schemaOf(name))) {
+    if (final.relations.has(name) || !schemas.has(schemaOf(name)) || isBookkeeping(name)) continue;
+    // A partition made at run time (pg_partman, the app) of a table the history made is operation, not drift.
+    if (rel.partitionOf && final.relations.has(rel.partitionOf)) continue;
+    {
       out.push(finding(name, rel.kind, 'absent', relationText(rel)));
       for (const l of policiesOn(live, name)) out.push(finding(`${name} policy ${l.name}`, 'policy', 'absent', policyText(l)));
     }
