@@ -19,4 +19,10 @@ export interface PlatformPreset {
    * they can write needs RLS even when it holds no tenant's rows.
    */
   clientRoles: string[];
+  /**
+   * The search_path the platform's database gives every session (Supabase: `"$user", public,
+   * extensions`, so unqualified `gen_random_bytes()` finds pgcrypto in `extensions`). verify sets
+   * it on the database it migrates.
+   */
+  searchPath?: string;
 }

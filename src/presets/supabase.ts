@@ -11,7 +11,9 @@
  *   authenticated and service_role, so every new table is reachable through the API;
  * - `auth.users` and the identity functions `auth.uid()`, `auth.jwt()`, `auth.role()`, which read
  *   the request's JWT claims from `request.jwt.claims` / `request.jwt.claim.<name>`;
- * - Storage's `storage.buckets` and `storage.objects`.
+ * - Storage's `storage.buckets` and `storage.objects`;
+ * - pgcrypto and uuid-ossp installed in the `extensions` schema, which every session's search_path
+ *   includes (`"$user", public, extensions`).
  *
  * The prelude is SQL, replayed into the schema model before the migrations and applied by
  * `rls-guard verify` before it applies them, so both see the same platform.
@@ -33,6 +35,8 @@ GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA storage TO anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA extensions TO anon, authenticated, service_role;
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA extensions;
 
 CREATE TABLE auth.users (
   id uuid PRIMARY KEY,
@@ -94,6 +98,7 @@ export const supabase: PlatformPreset = {
     migrationRole: 'postgres',
   },
   prelude: PRELUDE,
+  searchPath: '"$user", public, extensions',
   clientRoles: ['anon', 'authenticated'],
   platformKeys: {
     'auth.users': ['id'],

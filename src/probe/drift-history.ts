@@ -31,7 +31,7 @@ export interface HistoryOptions {
  * The history's final state as the drift check needs it, and the analyzer's model of it: with it,
  * the policy audit follows helper functions' bodies and membership tables as `check` does.
  */
-export async function historyState(options: HistoryOptions): Promise<DriftInput & { catalog: Catalog }> {
+export async function historyState(options: HistoryOptions): Promise<DriftInput & { catalog: Catalog; keyColumns: (table: string) => string[] | null }> {
   const { analysis } = await runCheck({ paths: options.paths, config: options.config });
   let base: SchemaSnapshot | null = null;
   let roles: string[] = [];
@@ -50,6 +50,11 @@ export async function historyState(options: HistoryOptions): Promise<DriftInput 
     const final = await snapshotOf(db, roles);
     return {
       catalog: analysis.catalog,
+      // The columns a policy may pin, as check decides them (tenant roots, identity references).
+      keyColumns: (table: string) => {
+        const state = analysis.catalog.tables.get(table);
+        return state ? analysis.tenancy.keyColumns(state) : null;
+      },
       expected: { base: base!, final, roles },
       paths: options.paths,
       engine: db.engine,

@@ -18,7 +18,7 @@ import { PRESETS } from '../presets/index.js';
 import { applyMigrations, applyPrelude, readMigrations, rolesCreatedBy, type AppliedMigrations } from './apply.js';
 import { openPglite, openScratch, type CleanupResult, type VerifyDatabase } from './database.js';
 import { seedTenantTables, type SeedOutcome } from './seed.js';
-import type { ParsedScript } from '../sql/parse.js';
+import { parseScript, type ParsedScript } from '../sql/parse.js';
 
 export const OWNER_ROLE = 'rls_guard_owner';
 
@@ -211,11 +211,17 @@ export async function migrateFreshDatabase(options: MigrateOptions): Promise<Mig
   const discovered = discoverGatedMigrations(options.paths, options.config, { allowEmpty: options.allowEmpty });
   const maxFileBytes = options.maxFileBytes ?? configuredMaxFileBytes();
   const { scripts, failures: readFailures } = readMigrations(discovered.files.map((f) => f.path), maxFileBytes, discovered.problems);
-  const extensions = [...scripts.values()].flatMap((script) => script.statements.filter((st) => st.kind === 'CreateExtensionStmt').map((st) => String(st.node.extname ?? '')));
+  const config = options.config;
+  const preset = config.preset ? PRESETS[config.preset] : undefined;
+  const extensionScripts = [...scripts.values(), ...(preset ? [parseScript(preset.prelude)] : [])];
+  const extensions = extensionScripts.flatMap((script) => script.statements.filter((st) => st.kind === 'CreateExtensionStmt').map((st) => String(st.node.extname ?? '')));
   const db = options.url ? await openScratch(options.url, { createDatabase: options.createDatabase }) : await openPglite(extensions);
   try {
-    const config = options.config;
-    const preset = config.preset ? PRESETS[config.preset] : undefined;
+    if (preset?.searchPath) {
+      // The platform's search_path: for sessions that log in (the owner by URL) and for this one (PGlite's owner).
+      const database = (await db.session.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+      await db.exec(`ALTER DATABASE ${quoteIdent(database)} SET search_path = ${preset.searchPath}; SET search_path = ${preset.searchPath}`);
+    }
     const preludeFailures = preset ? await applyPrelude(db, preset.name, preset.prelude) : [];
     const platformSchemas = preset ? await userSchemas(db) : [];
     // What the platform created is the platform's to secure, not the project's: not probed.

@@ -67,7 +67,8 @@ function aspects(findings: { object: string; aspect: string }[]): string[] {
 
 const SUPABASE_HISTORY: Record<string, string> = {
   '20240101000000_profiles.sql': `
-    create table public.profiles (id uuid primary key references auth.users (id), display_name text);
+    create table public.profiles (id uuid primary key references auth.users (id), display_name text,
+      invite_code text default encode(gen_random_bytes(9), 'hex'), ref uuid default extensions.uuid_generate_v4());
     alter table public.profiles enable row level security;
     create policy "own profile" on public.profiles for all to authenticated using ((select auth.uid()) = id) with check ((select auth.uid()) = id);
     create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = ''
@@ -88,7 +89,8 @@ describe('probe --migrations (drift)', () => {
     const drift = await historyState({ paths: [join(dir, 'migrations')], config });
     expect(drift.failures).toEqual([]);
     await withScratchDatabase(async (db) => {
-      await db.query(PRESETS.supabase!.prelude);
+      // The platform: its prelude, and pgcrypto and uuid-ossp in extensions, on the search_path.
+      await db.query(`${PRESETS.supabase!.prelude}; alter database ${db.name} set search_path = ${PRESETS.supabase!.searchPath}; set search_path = ${PRESETS.supabase!.searchPath}`);
       await migrateLive(db, dir);
       const clean = await runProbe({ url: db.url, asRole: 'authenticated', config, drift, catalog: drift.catalog });
       expect(clean.drift?.findings).toEqual([]);
