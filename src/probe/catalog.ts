@@ -372,3 +372,21 @@ export async function readDefinerFunctions(session: ProbeSession): Promise<Defin
     };
   });
 }
+
+/**
+ * The definitions of the functions policies may call (outside PostgreSQL's own schemas, not an
+ * extension's), as `pg_get_functiondef` prints them: the probe replays them into a schema model so
+ * the policy audit follows helper functions (`is_member(team_id)`) as check does.
+ */
+export async function readFunctionDefinitions(session: ProbeSession, limit = 5000): Promise<string[]> {
+  const { rows } = await session.query<{ def: string }>(
+    `SELECT pg_get_functiondef(p.oid) AS def
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+      WHERE p.prokind = 'f' AND l.lanname IN ('sql', 'plpgsql')
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+      ORDER BY p.oid LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => r.def);
+}

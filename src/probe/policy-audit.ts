@@ -31,6 +31,9 @@ export interface PolicyAudit {
   magicTenantValues: Set<string>;
 }
 
+/** What the analyzer says when it could not see, rather than saw an opening (src/analysis/identity.ts). */
+const UNRESOLVED = ['could not follow', 'could not read', 'cannot read'];
+
 export function auditPolicies(policies: readonly PolicyRow[], context: IdentityModel, tenantSettings: readonly string[], keyColumns: readonly string[]): PolicyAudit {
   const applicable = policies.filter((p) => p.applies);
   const unparsed: PolicyAudit['unparsed'] = [];
@@ -60,7 +63,7 @@ export function auditPolicies(policies: readonly PolicyRow[], context: IdentityM
     if (verdict.admitsNothing) return { command: verdict.command, open: false, admitsNothing: true, unresolved: false, message: `${what}: no permissive policy applies, so nothing is admitted` };
     if (verdict.pinned) return { command: verdict.command, open: false, admitsNothing: false, unresolved: false, message: `${what}: pinned to the tenant context` };
     const openers = verdict.openers.map((o) => `policy "${o.policy.name}" (${o.reason})`).join('; ');
-    const unresolved = verdict.openers.every((o) => o.reason.includes('could not follow'));
+    const unresolved = verdict.openers.every((o) => UNRESOLVED.some((marker) => o.reason.includes(marker)));
     if (unresolved) return { command: verdict.command, open: true, admitsNothing: false, unresolved, message: `${what}: not decided by the audit: ${openers}` };
     return { command: verdict.command, open: true, admitsNothing: false, unresolved, message: `${what} admits rows of other tenants: ${openers}` };
   });

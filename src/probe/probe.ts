@@ -9,10 +9,12 @@ import type { ResolvedConfig } from '../config.js';
 import { IdentityModel } from '../analysis/identity.js';
 import { calledFunctionNames, identityModels, inferConfig, policyAsts, roleKeyColumns, type InferredConfig } from './infer.js';
 import type { Catalog } from '../model/catalog.js';
-import { loadSqlParser } from '../sql/parse.js';
+import { loadSqlParser, parseScript } from '../sql/parse.js';
+import { Replayer, REPLAYED_STATEMENT_KINDS } from '../model/replay.js';
 import {
   builtinFunctionNames,
   readAllPolicies,
+  readFunctionDefinitions,
   readDefinerFunctions,
   readPartitions,
   readPolicies,
@@ -317,7 +319,10 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
       config = { ...config, tenantColumns: inferred.tenantColumns, tenantSettings: inferred.tenantSettings, tenantFunctions: inferred.tenantFunctions };
     }
   }
-  const context = new IdentityModel(config, options.catalog ?? null);
+  // The model the audit follows helper functions through: the history's (verify, --migrations), else
+  // one replayed from the live functions' definitions.
+  const model = options.catalog ?? (calledFunctionNames(asts).length > 0 ? liveFunctionModel(await prober.catalog(() => readFunctionDefinitions(prober))) : null);
+  const context = new IdentityModel(config, model);
   const tenantColumns = config.tenantColumns.map((c) => c.toLowerCase());
   const models = identityModels(asts, config.tenantSettings);
   const identity: ProbeIdentity = { settings: [...config.tenantSettings], jwtClaims: models.jwtClaims, jwtRole: options.asRole ?? 'authenticated' };
@@ -434,6 +439,19 @@ async function driftReport(prober: Prober, input: DriftInput): Promise<DriftRepo
     report.inconclusive.push(`the live catalog could not be read for the drift check: ${(error as Error).message}`);
   }
   return report;
+}
+
+/** The live functions' definitions replayed into a schema model; one that does not parse is left out (the audit then cannot follow it). */
+function liveFunctionModel(definitions: readonly string[]): Catalog {
+  const replayer = new Replayer();
+  for (const def of definitions) {
+    try {
+      replayer.replayFile({ file: '<live catalog>', script: parseScript(def, REPLAYED_STATEMENT_KINDS) });
+    } catch {
+      // Not followed: its policies are inconclusive, never pinned by guess.
+    }
+  }
+  return replayer.catalog;
 }
 
 /** How the probe acts as a tenant: the tenant settings, and (Supabase, PostgREST) the JWT claims. */
