@@ -12,7 +12,8 @@
  * - a table's **key column** is a column of it that a policy compares with an identity value: a
  *   source (the settings and functions above, `auth.uid()`, the JWT claims, `current_user`) or a
  *   value derived from one (`team_id IN (SELECT team_id FROM members WHERE user_id = auth.uid())`);
- *   failing that, a column passed to a function a policy calls as its test (`is_member(team_id)`);
+ *   and columns passed to a function a policy calls as its test (`is_member(team_id)`; beside other
+ *   keys only where the function, followed, pins them: see argumentColumns);
  * - a **tenant root** is a table a key column references by foreign key (`teams`, `auth.users`);
  *   a table with no policy that names a key has, as its key, a column with a foreign key to a root.
  *
@@ -32,6 +33,12 @@ export interface InferredConfig {
   tenantRoots: string[];
   /** Per table (oid): its key columns, best first. */
   keyColumns: Map<number, string[]>;
+  /**
+   * Per table that has key columns already: other columns its policies pass to a test function
+   * (`has_role_on_account(account_id)` beside `user_id = auth.uid()`). Keys only where the
+   * function, followed, pins them (the probe decides, with the functions' definitions).
+   */
+  argumentColumns: Map<number, string[]>;
 }
 
 /** Is `node` `current_user`, `session_user`, `current_role` or `user`? */
@@ -128,6 +135,13 @@ function* predicateCalls(root: AstNode): Generator<AstNode> {
   const [kind, n] = u;
   if (kind === 'BoolExpr') for (const a of (n.args ?? []) as AstNode[]) yield* predicateCalls(a);
   else if (kind === 'FuncCall') yield n;
+  else if (kind === 'BooleanTest' && n.booltesttype === 'IS_TRUE') yield* predicateCalls(n.arg as AstNode);
+  else if (kind === 'A_Expr' && n.kind === 'AEXPR_OP' && names(n.name).join() === '=') {
+    // `f(x) = true`, `true = f(x)`: the call is the test.
+    const isTrue = (side: unknown) => strip(side)?.A_Const?.boolval?.boolval === true;
+    if (isTrue(n.rexpr)) yield* predicateCalls(n.lexpr as AstNode);
+    else if (isTrue(n.lexpr)) yield* predicateCalls(n.rexpr as AstNode);
+  }
 }
 
 function zeroArgumentCall(node: unknown): string[] | null {
@@ -224,14 +238,21 @@ export function inferConfig(tables: readonly TableRow[], asts: PolicyAsts, built
       if (call && functions.has(call.join('.'))) usedFunctions.add(call.join('.'));
     }
   }
+  const argumentColumns = new Map<number, string[]>();
   for (const { table, expressions } of asts) {
-    if (keyColumns.has(table.oid)) continue;
+    const keyed = keyColumns.has(table.oid);
     for (const expression of expressions) {
       for (const call of predicateCalls(expression)) {
         if (builtin(names(call.funcname))) continue;
         for (const arg of (call.args ?? []) as AstNode[]) {
           const column = ownColumn(arg, table);
-          if (column) add(table, column);
+          if (!column) continue;
+          if (!keyed) add(table, column);
+          else if (!keyColumns.get(table.oid)!.includes(column)) {
+            const list = argumentColumns.get(table.oid) ?? [];
+            if (!list.includes(column)) list.push(column);
+            argumentColumns.set(table.oid, list);
+          }
         }
       }
     }
@@ -267,5 +288,6 @@ export function inferConfig(tables: readonly TableRow[], asts: PolicyAsts, built
     tenantFunctions: [...usedFunctions].map((f) => `${f}()`),
     tenantRoots: [...roots.keys()].sort(),
     keyColumns,
+    argumentColumns,
   };
 }

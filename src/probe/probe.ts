@@ -323,6 +323,24 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
   // one replayed from the live functions' definitions.
   const model = options.catalog ?? (calledFunctionNames(asts).length > 0 ? liveFunctionModel(await prober.catalog(() => readFunctionDefinitions(prober))) : null);
   const context = new IdentityModel(config, model);
+  if (inferred) {
+    // A column a policy passes to a helper is a key where the helper, followed, pins it to the
+    // identity (a membership check on account_id beside user_id = auth.uid()); never by its name alone.
+    for (const [oid, columns] of inferred.argumentColumns) {
+      const own = readable.get(oid) ?? [];
+      const table = tables.find((t) => t.oid === oid);
+      const keys = inferred.keyColumns.get(oid);
+      if (!keys) continue;
+      const pinned = (with_: string[]) => auditPolicies(own, context, config.tenantSettings, with_).findings.filter((f) => !f.open && !f.admitsNothing).length;
+      for (const column of columns) {
+        // Kept when it pins a command the keys so far do not.
+        if (pinned([...keys, column]) <= pinned(keys)) continue;
+        keys.push(column);
+        const row = table?.columns.find((c) => c.name === column);
+        if (row && !row.primaryKey && !inferred.tenantColumns.includes(column)) inferred.tenantColumns.push(column);
+      }
+    }
+  }
   const tenantColumns = config.tenantColumns.map((c) => c.toLowerCase());
   const models = identityModels(asts, config.tenantSettings);
   const identity: ProbeIdentity = { settings: [...config.tenantSettings], jwtClaims: models.jwtClaims, jwtRole: options.asRole ?? 'authenticated' };

@@ -180,6 +180,41 @@ describe('probe speaks the identity models', () => {
     });
   });
 
+  it('a column a policy passes to a helper is a key only where the helper, followed through its live definition, pins it', async () => {
+    await withScratchDatabase(async (db) => {
+      await supabaseSchema(db);
+      await db.query(`
+        CREATE TABLE teams (id uuid PRIMARY KEY, name text);
+        CREATE TABLE members (team_id uuid NOT NULL REFERENCES teams (id), user_id uuid NOT NULL REFERENCES auth.users (id), PRIMARY KEY (team_id, user_id));
+        CREATE FUNCTION is_member(t uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
+          SELECT EXISTS (SELECT 1 FROM public.members m WHERE m.team_id = t AND m.user_id = auth.uid()) $$;
+        CREATE FUNCTION is_listed(c uuid) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT c IS NOT NULL $$;
+        -- safe: own rows by author, team rows through the membership helper (compared with true)
+        CREATE TABLE docs (id int PRIMARY KEY, author uuid NOT NULL REFERENCES auth.users (id), team_id uuid NOT NULL REFERENCES teams (id), body text);
+        ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY own ON docs TO authenticated USING (author = auth.uid()) WITH CHECK (author = auth.uid());
+        CREATE POLICY team ON docs FOR SELECT TO authenticated USING (is_member(team_id) = true);
+        -- leaking: the helper admits every listed row, whatever the user
+        CREATE TABLE posts (id int PRIMARY KEY, author uuid NOT NULL REFERENCES auth.users (id), category uuid, body text);
+        ALTER TABLE posts ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY own ON posts TO authenticated USING (author = auth.uid()) WITH CHECK (author = auth.uid());
+        CREATE POLICY listed ON posts FOR SELECT TO authenticated USING (is_listed(category));
+        INSERT INTO teams VALUES ('${A}', 'a'), ('${B}', 'b');
+        INSERT INTO docs VALUES (1, '${A}', '${A}', 'x'), (2, '${B}', '${B}', 'y');
+        INSERT INTO posts VALUES (1, '${A}', '${A}', 'x'), (2, '${B}', '${B}', 'y');
+        GRANT SELECT, INSERT, UPDATE, DELETE ON docs, posts TO authenticated;
+      `);
+      const result = await runProbe({ url: db.url, config: { ...DEFAULT_CONFIG }, infer: true, asRole: 'authenticated' });
+      expect(result.inferred!.keyColumns).toMatchObject({ 'public.docs': ['author', 'team_id'], 'public.posts': ['author'] });
+      expect(result.inferred!.tenantColumns).not.toContain('category');
+      const v = verdicts(result);
+      expect(v['public.docs']).toBe('clean');
+      expect(v['public.posts']).toBe('leaking');
+      const posts = result.tables.find((t) => t.table === 'public.posts')!;
+      expect(posts.checks.find((c) => c.id === 'select-other-tenant')).toMatchObject({ status: 'leak', basis: 'observed' });
+    });
+  });
+
   it('role per tenant: rows keyed by current_user are the role own, another role rows are a leak', async () => {
     await withScratchDatabase(async (db) => {
       await db.query(`
