@@ -124,7 +124,7 @@ export async function probeCommand(argv: string[], io: CommandIo = defaultIo): P
     try {
       // No config file: infer what it would say from the catalog (a config, when present, wins).
       const infer = config.configPath === null;
-      result = await runProbe({ url, config, tables: values.table ?? [], strict, overallTimeoutMs, signal: controller.signal, infer, asRole: values['as-role'], drift, catalog: drift?.catalog, keyColumns: drift?.keyColumns });
+      result = await runProbe({ url, config, tables: values.table ?? [], strict, overallTimeoutMs, signal: controller.signal, infer, asRole: values['as-role'], drift, catalog: drift?.catalog, keyColumns: drift?.keyColumns, tenantTable: drift?.tenantTable });
     } finally {
       for (const s of signals) process.off(s, onSignal);
     }

@@ -31,7 +31,7 @@ export interface HistoryOptions {
  * The history's final state as the drift check needs it, and the analyzer's model of it: with it,
  * the policy audit follows helper functions' bodies and membership tables as `check` does.
  */
-export async function historyState(options: HistoryOptions): Promise<DriftInput & { catalog: Catalog; keyColumns: (table: string) => string[] | null }> {
+export async function historyState(options: HistoryOptions): Promise<DriftInput & { catalog: Catalog; keyColumns: (table: string) => string[] | null; tenantTable: (table: string) => boolean }> {
   const { analysis } = await runCheck({ paths: options.paths, config: options.config });
   let base: SchemaSnapshot | null = null;
   let roles: string[] = [];
@@ -54,6 +54,10 @@ export async function historyState(options: HistoryOptions): Promise<DriftInput 
       keyColumns: (table: string) => {
         const state = analysis.catalog.tables.get(table);
         return state ? analysis.tenancy.keyColumns(state) : null;
+      },
+      tenantTable: (table: string) => {
+        const state = analysis.catalog.tables.get(table);
+        return !!state && analysis.tenancy.isTenantTable(state);
       },
       expected: { base: base!, final, roles },
       paths: options.paths,

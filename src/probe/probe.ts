@@ -67,6 +67,8 @@ export interface ProbeOptions {
   catalog?: Catalog;
   /** The columns a policy may pin on a table (`schema.name`), as check decides them; else the configured tenant columns. */
   keyColumns?: (table: string) => string[] | null;
+  /** Tables (`schema.name`) the migrations make tenant tables, as check decides it: probed even with RLS off. */
+  tenantTable?: (table: string) => boolean;
   /** An inconclusive table fails the run (`ok` false). */
   strict?: boolean;
   statementTimeoutMs?: number;
@@ -353,7 +355,8 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
   const tenantTables = tables.filter((t) => {
     if (config.globalTables.some((g) => matchesName(g, t))) return false;
     const hasTenantColumn = keyColumnOf(t) !== null;
-    if (!hasTenantColumn && !t.rlsEnabled) return false;
+    // A table the history makes a tenant table is probed whatever the live flags say (RLS turned off by hand).
+    if (!hasTenantColumn && !t.rlsEnabled && !options.tenantTable?.(displayName(t))) return false;
     const p = t.privileges;
     return t.owned || p.select || p.insert || p.update || p.delete || p.truncate;
   });

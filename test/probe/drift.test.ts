@@ -100,11 +100,17 @@ describe('probe --migrations (drift)', () => {
       await db.query(`create policy "public read" on storage.objects for select using (true);
         alter function public.handle_new_user() reset search_path;
         create policy "platform" on storage.buckets for select using (true);`);
-      const drifted = await runProbe({ url: db.url, asRole: 'authenticated', config, drift, catalog: drift.catalog });
+      const options = { url: db.url, asRole: 'authenticated', config, drift, catalog: drift.catalog, keyColumns: drift.keyColumns, tenantTable: drift.tenantTable };
+      expect((await runProbe(options)).tables.map((t) => t.table)).toContain('public.profiles');
+      await db.query('alter table public.profiles disable row level security');
+      const drifted = await runProbe(options);
       expect(aspects(drifted.drift!.findings)).toEqual([
         'function public.handle_new_user(): search_path',
+        'public.profiles: RLS',
         'storage.objects policy public read: policy',
       ]);
+      // No tenant column by name and RLS off by hand: still probed, as the history's tenant table it is.
+      expect(drifted.tables.find((t) => t.table === 'public.profiles')).toMatchObject({ verdict: 'leaking' });
     });
   });
 
