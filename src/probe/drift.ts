@@ -258,9 +258,13 @@ export function compareWithLive(expected: ExpectedState, live: SchemaSnapshot): 
   const compared = { relations: 0, policies: 0, functions: 0, roles: 0 };
 
   // Schemas the history creates tables, views or functions in: there it is the authority.
+  // Not in the platform's own schemas (Supabase's auth, storage): the live platform holds far more
+  // there than a preset's prelude makes, so a migration's function in auth does not make it the history's.
+  const platform = new Set([...base.relations.keys(), ...base.functions.keys()].map(schemaOf));
   const schemas = new Set<string>();
   for (const name of final.relations.keys()) if (!base.relations.has(name)) schemas.add(schemaOf(name));
   for (const sig of final.functions.keys()) if (!base.functions.has(sig)) schemas.add(schemaOf(sig));
+  for (const schema of platform) schemas.delete(schema);
 
   for (const [name, rel] of [...final.relations].sort(([a], [b]) => a.localeCompare(b))) {
     const before = base.relations.get(name);

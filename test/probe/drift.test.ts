@@ -76,6 +76,7 @@ const SUPABASE_HISTORY: Record<string, string> = {
     -- A trigger on the platform's auth.users, and a policy on its storage.objects: the migration
     -- role has their owner's rights, as postgres has on Supabase.
     create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+    create function auth.is_admin() returns boolean language sql stable as $$ select coalesce((auth.jwt() ->> 'is_admin')::boolean, false) $$;
     create policy "own avatar" on storage.objects for select to authenticated
       using (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid())::text);
   `,
@@ -94,10 +95,12 @@ describe('probe --migrations (drift)', () => {
       await migrateLive(db, dir);
       const clean = await runProbe({ url: db.url, asRole: 'authenticated', config, drift, catalog: drift.catalog });
       expect(clean.drift?.findings).toEqual([]);
-      // profiles, storage.objects (a policy added), the trigger function; storage.buckets and auth.* untouched.
-      expect(clean.drift?.compared).toMatchObject({ relations: 2, policies: 2, functions: 1 });
+      // profiles, storage.objects (a policy added), the trigger function and auth.is_admin(); storage.buckets and auth.users untouched.
+      expect(clean.drift?.compared).toMatchObject({ relations: 2, policies: 2, functions: 2 });
 
-      await db.query(`create policy "public read" on storage.objects for select using (true);
+      // The live platform has more in its schemas than the prelude (auth.sessions, ...): not the history's.
+      await db.query(`create table auth.sessions (id uuid primary key, user_id uuid);
+        create policy "public read" on storage.objects for select using (true);
         alter function public.handle_new_user() reset search_path;
         create policy "platform" on storage.buckets for select using (true);`);
       const options = { url: db.url, asRole: 'authenticated', config, drift, catalog: drift.catalog, keyColumns: drift.keyColumns, tenantTable: drift.tenantTable };
