@@ -15,7 +15,7 @@ import { runProbe } from '../../src/probe/probe.js';
 import { PRESETS } from '../../src/presets/index.js';
 import { captureIo } from '../support/capture-io.js';
 import { migrationProject } from '../support/migration-project.js';
-import { withScratchDatabase, type ScratchDatabase } from '../support/pg.js';
+import { testDatabaseUrl, withScratchDatabase, type ScratchDatabase } from '../support/pg.js';
 import { roleUrl } from './scenario.js';
 
 const HISTORY: Record<string, string> = {
@@ -251,6 +251,27 @@ describe('probe --migrations (drift)', () => {
       expect(await probeCommand(['--url', url, '--migrations', join(broken, 'migrations')], strictIo)).toBe(1);
       expect(strictIo.out).toContain('INCONCLUSIVE: the comparison is not complete');
       expect(strictIo.out).toContain('003_broken.sql:1');
+    });
+  });
+  it('--scratch-url applies the history to a database it creates on that server, and drops it', async () => {
+    const dir = migrationProject('rlsg-drift-', {
+      '001.sql': `create table items (id int primary key, tenant_id uuid not null);
+        alter table items enable row level security;
+        create policy items_tenant on items using (tenant_id = current_setting('app.current_tenant', true)::uuid);`,
+    });
+    await withScratchDatabase(async (db) => {
+      await migrateLive(db, dir);
+      await db.query('alter table items force row level security');
+      const admin = testDatabaseUrl();
+      const databasesBefore = (await db.query('select datname from pg_database order by 1')).rows.map((r) => r.datname);
+      const io = Object.assign(captureIo({}), { cwd: dir });
+      const code = await probeCommand(['--url', db.url, '--migrations', join(dir, 'migrations'), '--scratch-url', admin, '--format', 'json'], io);
+      expect(io.err).toBe('');
+      const report = JSON.parse(io.out);
+      expect(report.drift).toMatchObject({ engine: 'postgres', status: 'compared', findings: [expect.objectContaining({ object: 'public.items', aspect: 'FORCE', migrations: 'off', live: 'on' })] });
+      expect(code).toBe(1);
+      expect(io.out).not.toContain(new URL(admin).password);
+      expect((await db.query('select datname from pg_database order by 1')).rows.map((r) => r.datname)).toEqual(databasesBefore);
     });
   });
 });
