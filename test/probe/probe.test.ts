@@ -322,6 +322,7 @@ describe('rls-guard probe on a real PostgreSQL server', () => {
       role: { name: 'app', superuser: false, bypassRls: false, bypassMemberships: [], ownsTables: [], canCreateTemp: true, inert: false, leaks: [] },
       identity: { models: ['settings app.current_tenant'], settings: ['app.current_tenant'], jwtClaims: false, rolePerTenant: false, asRole: null },
       inferred: null,
+      drift: null,
       tables: [
         {
           ...base,
