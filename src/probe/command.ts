@@ -140,12 +140,9 @@ export async function probeCommand(argv: string[], io: CommandIo = defaultIo): P
       io.stderr(`rls-guard probe: ${redact(error.message)}\n`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof ProbeConnectionError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const usage = error instanceof ConfigError || error instanceof ProbeConnectionError || error instanceof MigrationPathError || error instanceof FileSizeSettingError;
+    if (usage || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`rls-guard probe: ${redact((error as Error).message)}\n`);
-      return 2;
-    }
-    if (error instanceof MigrationPathError || error instanceof FileSizeSettingError) {
-      io.stderr(`rls-guard probe: ${redact(error.message)}\n`);
       return 2;
     }
     io.stderr(`rls-guard probe: ${redact(error instanceof Error ? error.message : String(error))}\n`);

@@ -238,8 +238,21 @@ function sameFunction(a: SnapshotFunction, b: SnapshotFunction): boolean {
   return a.definer === b.definer && a.searchPath === b.searchPath && same(a.execute, b.execute) && a.body === b.body;
 }
 
+/** Each snapshot's policies by table, computed once per snapshot. */
+const byTable = new WeakMap<SchemaSnapshot, Map<string, SnapshotPolicy[]>>();
+
 function policiesOn(snapshot: SchemaSnapshot, table: string): SnapshotPolicy[] {
-  return [...snapshot.policies.values()].filter((p) => p.table === table);
+  let index = byTable.get(snapshot);
+  if (!index) {
+    index = new Map();
+    for (const p of snapshot.policies.values()) {
+      const list = index.get(p.table);
+      if (list) list.push(p);
+      else index.set(p.table, [p]);
+    }
+    byTable.set(snapshot, index);
+  }
+  return [...(index.get(table) ?? [])];
 }
 
 /** A short excerpt around the first place two bodies differ, for the finding's two sides. */

@@ -64,8 +64,8 @@ export function auditPolicies(policies: readonly PolicyRow[], context: IdentityM
     if (verdict.pinned) return { command: verdict.command, open: false, admitsNothing: false, unresolved: false, message: `${what}: pinned to the tenant context` };
     const openers = verdict.openers.map((o) => `policy "${o.policy.name}" (${o.reason})`).join('; ');
     const unresolved = verdict.openers.every((o) => UNRESOLVED.some((marker) => o.reason.includes(marker)));
-    if (unresolved) return { command: verdict.command, open: true, admitsNothing: false, unresolved, message: `${what}: not decided by the audit: ${openers}` };
-    return { command: verdict.command, open: true, admitsNothing: false, unresolved, message: `${what} admits rows of other tenants: ${openers}` };
+    const message = unresolved ? `${what}: not decided by the audit: ${openers}` : `${what} admits rows of other tenants: ${openers}`;
+    return { command: verdict.command, open: true, admitsNothing: false, unresolved, message };
   });
   return { applicable, unparsed, findings, bypassSettings, magicTenantValues };
 }

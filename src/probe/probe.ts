@@ -314,8 +314,11 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
 
   let inferred: InferredConfig | null = null;
   let config = options.config;
+  // The functions the policies call that are PostgreSQL's own (by name): for the inference, and to
+  // know whether any helper's definition must be read.
+  const called = calledFunctionNames(asts);
+  const builtins = called.length > 0 && (options.infer || !options.catalog) ? await prober.catalog(() => builtinFunctionNames(prober, called)) : new Set<string>();
   if (options.infer) {
-    const builtins = await prober.catalog(() => builtinFunctionNames(prober, calledFunctionNames(asts)));
     inferred = inferConfig(tables, asts, (name) => (name.length === 1 || name[0] === 'pg_catalog') && builtins.has(name[name.length - 1]!));
     if (inferred.keyColumns.size > 0) {
       config = { ...config, tenantColumns: inferred.tenantColumns, tenantSettings: inferred.tenantSettings, tenantFunctions: inferred.tenantFunctions };
@@ -323,7 +326,8 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
   }
   // The model the audit follows helper functions through: the history's (verify, --migrations), else
   // one replayed from the live functions' definitions.
-  const model = options.catalog ?? (calledFunctionNames(asts).length > 0 ? liveFunctionModel(await prober.catalog(() => readFunctionDefinitions(prober))) : null);
+  const helpers = called.some((name) => !builtins.has(name));
+  const model = options.catalog ?? (helpers ? liveFunctionModel(await prober.catalog(() => readFunctionDefinitions(prober))) : null);
   const context = new IdentityModel(config, model);
   if (inferred) {
     // A column a policy passes to a helper is a key where the helper, followed, pins it to the
@@ -338,6 +342,7 @@ async function probeSession(session: ProbeSession, options: ProbeOptions): Promi
         // Kept when it pins a command the keys so far do not.
         if (pinned([...keys, column]) <= pinned(keys)) continue;
         keys.push(column);
+        // inferred.tenantColumns is config.tenantColumns (the same array): the probe selects by it below.
         const row = table?.columns.find((c) => c.name === column);
         if (row && !row.primaryKey && !inferred.tenantColumns.includes(column)) inferred.tenantColumns.push(column);
       }

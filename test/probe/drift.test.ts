@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig, type ResolvedConfig } from '../../src/config.js';
 import { probeCommand } from '../../src/probe/command.js';
 import { historyState } from '../../src/probe/drift-history.js';
 import { runProbe } from '../../src/probe/probe.js';
@@ -59,6 +59,23 @@ const HISTORY: Record<string, string> = {
 async function migrateLive(db: ScratchDatabase, dir: string): Promise<void> {
   const folder = join(dir, 'migrations');
   for (const file of readdirSync(folder).sort()) await db.query(readFileSync(join(folder, file), 'utf8'));
+}
+
+/** The history applied once (PGlite), shared by the tests that only read it. */
+let history: Promise<{ dir: string; config: ResolvedConfig; drift: Awaited<ReturnType<typeof historyState>> }> | null = null;
+
+/** A live database migrated with HISTORY as its deploy would, the app role's URL, and the history's state. */
+async function withMigratedLive(body: (live: { config: ResolvedConfig; drift: Awaited<ReturnType<typeof historyState>>; db: ScratchDatabase; url: string }) => Promise<void>): Promise<void> {
+  history ??= (async () => {
+    const dir = migrationProject('rlsg-drift-', HISTORY);
+    const config = resolveConfig({ start: dir });
+    return { dir, config, drift: await historyState({ paths: [join(dir, 'migrations')], config }) };
+  })();
+  const { dir, config, drift } = await history;
+  await withScratchDatabase(async (db) => {
+    await migrateLive(db, dir);
+    await body({ config, drift, db, url: roleUrl(db, 'app_user', 'drift-app-pw') });
+  });
 }
 
 function aspects(findings: { object: string; aspect: string }[]): string[] {
@@ -118,17 +135,13 @@ describe('probe --migrations (drift)', () => {
   });
 
   it('finds no drift in a database migrated with exactly the history', async () => {
-    const dir = migrationProject('rlsg-drift-', HISTORY);
-    const config = resolveConfig({ start: dir });
-    const drift = await historyState({ paths: [join(dir, 'migrations')], config });
-    expect(drift.failures).toEqual([]);
-    await withScratchDatabase(async (db) => {
-      await migrateLive(db, dir);
+    await withMigratedLive(async ({ config, drift, db, url }) => {
+      expect(drift.failures).toEqual([]);
       // Made by the migration tool and at run time, not by the history: not drift.
       await db.query(`create table _prisma_migrations (id text primary key);
         create table schema_migrations (version bigint primary key);
         create table events_2026 partition of events for values from ('2026-01-01') to ('2027-01-01');`);
-      const result = await runProbe({ url: roleUrl(db, 'app_user', 'drift-app-pw'), config, drift, catalog: drift.catalog });
+      const result = await runProbe({ url, config, drift, catalog: drift.catalog });
       expect(result.drift?.status).toBe('compared');
       expect(result.drift?.findings).toEqual([]);
       // Everything the history made was compared: 4 tables (tenants has no policy but was created), the view, 4 policies, the function, the role.
@@ -139,11 +152,7 @@ describe('probe --migrations (drift)', () => {
   });
 
   it('reports each hand-applied change with both sides, and fails the run', async () => {
-    const dir = migrationProject('rlsg-drift-', HISTORY);
-    const config = resolveConfig({ start: dir });
-    const drift = await historyState({ paths: [join(dir, 'migrations')], config });
-    await withScratchDatabase(async (db) => {
-      await migrateLive(db, dir);
+    await withMigratedLive(async ({ config, drift, db, url }) => {
       await db.query(`
         alter policy tenant_isolation on documents using (true);
         drop policy notes_write on notes;
@@ -156,7 +165,7 @@ describe('probe --migrations (drift)', () => {
         create function app.admin_lookup(uuid) returns text language sql security definer as $$ select name from public.tenants where id = $1 $$;
         alter role app_user bypassrls;
       `);
-      const result = await runProbe({ url: roleUrl(db, 'app_user', 'drift-app-pw'), config, drift, catalog: drift.catalog });
+      const result = await runProbe({ url, config, drift, catalog: drift.catalog });
       const findings = result.drift!.findings;
       expect(aspects(findings)).toEqual([
         'function app.admin_lookup(uuid): function',
@@ -186,12 +195,7 @@ describe('probe --migrations (drift)', () => {
   });
 
   it('the policy audit follows helper functions, through the history or the live definitions; one it cannot follow is inconclusive, never a leak', async () => {
-    const dir = migrationProject('rlsg-drift-', HISTORY);
-    const config = resolveConfig({ start: dir });
-    const drift = await historyState({ paths: [join(dir, 'migrations')], config });
-    await withScratchDatabase(async (db) => {
-      await migrateLive(db, dir);
-      const url = roleUrl(db, 'app_user', 'drift-app-pw');
+    await withMigratedLive(async ({ config, drift, db, url }) => {
       const notes = (r: Awaited<ReturnType<typeof runProbe>>) => r.tables.find((t) => t.table === 'public.notes')!;
       for (const result of [await runProbe({ url, config, catalog: drift.catalog }), await runProbe({ url, config })]) {
         expect(notes(result).checks.find((c) => c.id === 'policy-select')).toMatchObject({ status: 'pass' });
@@ -210,14 +214,10 @@ describe('probe --migrations (drift)', () => {
   });
 
   it('sees a changed function body, and a policy whose helper changed while its expression did not', async () => {
-    const dir = migrationProject('rlsg-drift-', HISTORY);
-    const config = resolveConfig({ start: dir });
-    const drift = await historyState({ paths: [join(dir, 'migrations')], config });
-    await withScratchDatabase(async (db) => {
-      await migrateLive(db, dir);
+    await withMigratedLive(async ({ config, drift, db, url }) => {
       await db.query(`create or replace function app.visible_tenants() returns setof uuid language sql stable security definer set search_path = ''
         as $$ select id from public.tenants $$`);
-      const result = await runProbe({ url: roleUrl(db, 'app_user', 'drift-app-pw'), config, drift, catalog: drift.catalog });
+      const result = await runProbe({ url, config, drift, catalog: drift.catalog });
       expect(aspects(result.drift!.findings)).toEqual(['function app.visible_tenants(): body']);
       const body = result.drift!.findings[0]!;
       expect(body.migrations).toContain('where id = nullif');
